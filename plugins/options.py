@@ -1,0 +1,68 @@
+"""Command-line options of the suite, and their validation into `RunOptions`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixtures.sizes import parse_size
+from fixtures.versions import parse_spec
+from plugins.state import RunOptions
+
+LEVELS = ("quick", "standard", "full")
+APU_OPTION = "--apu"
+ROCM_OPTION = "--rocm"
+SYSROOT_OPTION = "--sysroot"
+MIN_GTT_OPTION = "--min-gtt"
+LEVEL_OPTION = "--level"
+REPORT_DIR_OPTION = "--report-dir"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("apu", "AMD GPU / APU conformance")
+    group.addoption(APU_OPTION, default="auto", metavar="TARGET",
+                    help="GPU under test: a gfx target such as gfx1103, 'auto' (default: detect) "
+                         "or 'none' (skip every AMD check)")
+    group.addoption(ROCM_OPTION, default=None, metavar="SPEC",
+                    help="version specifier the host ROCm must satisfy, e.g. '>=6.2'")
+    group.addoption(SYSROOT_OPTION, default=None, metavar="DIR",
+                    help="probe a recorded machine (see fixtures/machines/README.md) instead of this one")
+    group.addoption(MIN_GTT_OPTION, default=None, metavar="SIZE",
+                    help="smallest acceptable GTT, e.g. 32G (binary units; 32GB means 10^9 bytes)")
+    group.addoption(LEVEL_OPTION, default="standard", choices=LEVELS,
+                    help="how much to run: quick (seconds), standard (default, minutes), full (long)")
+    group.addoption(REPORT_DIR_OPTION, default=None, metavar="DIR",
+                    help="where reports are written (default: reports/ in the repo)")
+
+
+def read_options(config: pytest.Config) -> RunOptions:
+    """Validate the options; every problem is a UsageError of one line."""
+    rocm = config.getoption(ROCM_OPTION)
+    if rocm:
+        try:
+            parse_spec(rocm)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{ROCM_OPTION}: {exc}") from None
+    min_gtt_text = config.getoption(MIN_GTT_OPTION)
+    min_gtt = None
+    if min_gtt_text:
+        try:
+            min_gtt = parse_size(min_gtt_text)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{MIN_GTT_OPTION}: {exc}") from None
+    sysroot = config.getoption(SYSROOT_OPTION)
+    if sysroot:
+        path = Path(sysroot)
+        if not path.is_dir():
+            raise pytest.UsageError(f"{SYSROOT_OPTION} {sysroot}: not a directory "
+                                    "(give a recorded machine, e.g. fixtures/machines/780m-good)")
+        sysroot = str(path.resolve())
+    return RunOptions(
+        apu=config.getoption(APU_OPTION),
+        rocm=rocm,
+        sysroot=sysroot,
+        min_gtt=min_gtt,
+        level=config.getoption(LEVEL_OPTION),
+        report_dir=config.getoption(REPORT_DIR_OPTION),
+    )

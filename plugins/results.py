@@ -1,0 +1,122 @@
+"""One record per test, built from its reports (xdist forwards them to the controller):
+area, outcome, message, verdict (expected/found/remedy), known-issue match, measurements.
+
+Every change is handed to the report writer at once, so a run that dies half-way still
+leaves a valid JSON file with what had finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from plugins import hookspecs
+from plugins.known_issues import NOT_REPRODUCED
+
+results_key = pytest.StashKey["Results"]()
+
+
+def area_of(nodeid: str) -> str:
+    """suites/kernel/test_x.py::t -> kernel; tests/... -> selftest; else 'other'."""
+    parts = nodeid.split("::", 1)[0].split("/")
+    if "suites" in parts:
+        rest = parts[parts.index("suites") + 1:]
+        return rest[0] if len(rest) > 1 else "other"
+    if parts and parts[0] == "tests":
+        return "selftest"
+    return "other"
+
+
+def _reason(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return str(report.wasxfail)
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # skip: (path, lineno, reason)
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    if report.failed:
+        crash = getattr(longrepr, "reprcrash", None)
+        text = report.longreprtext
+        return text if len(text) < 4000 or crash is None else str(crash.message)
+    return ""
+
+
+@dataclass(eq=False)  # registered as a plugin: must stay hashable
+class Results:
+    """The records of this run, in the order tests started."""
+
+    config: pytest.Config
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    listeners: list[Callable[["Results"], None]] = field(default_factory=list)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Registered as a plugin object (like junitxml's LogXML), so the hook has its state."""
+        self.update(report)
+        for listener in self.listeners:
+            listener(self)
+
+    def update(self, report: pytest.TestReport) -> dict[str, Any]:
+        rec = self.records.setdefault(report.nodeid, {
+            "nodeid": report.nodeid, "area": area_of(report.nodeid), "outcome": "running",
+            "message": "", "duration": 0.0, "verdict": None, "measurements": {}, "known_issue": None,
+            "known_issue_not_reproduced": [],
+        })
+        rec["duration"] = round(rec["duration"] + getattr(report, "duration", 0.0), 4)
+        for key, value in report.user_properties:
+            if key == "verdict":
+                rec["verdict"] = value
+            elif key.startswith("measure:"):
+                rec["measurements"][key.removeprefix("measure:")] = value
+            elif key == "known_issue":
+                rec["known_issue"] = value
+            elif key == NOT_REPRODUCED:
+                rec["known_issue_not_reproduced"] = list(value)
+        outcome = _outcome(report, rec["outcome"])
+        if outcome != rec["outcome"]:
+            rec["outcome"] = outcome
+            rec["message"] = _reason(report)
+        self.config.hook.pytest_apu_result(record=rec, report=report)
+        return rec
+
+    def counts_by_area(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for rec in self.records.values():
+            area = counts.setdefault(rec["area"], {})
+            area[rec["outcome"]] = area.get(rec["outcome"], 0) + 1
+        return counts
+
+
+def _outcome(report: pytest.TestReport, previous: str) -> str:
+    """Fold setup/call/teardown into one outcome; an error in any phase wins."""
+    if report.when == "setup":
+        if report.failed:
+            return "error"
+        if report.skipped:
+            return "xfailed" if hasattr(report, "wasxfail") else "skipped"
+        return "running"
+    if report.when == "call":
+        if hasattr(report, "wasxfail"):
+            return "xfailed" if report.skipped else "xpassed"
+        return report.outcome
+    if report.failed:  # teardown
+        return "error"
+    return "passed" if previous == "running" else previous
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    results = Results(config)
+    config.stash[results_key] = results
+    config.pluginmanager.register(results, "apu-results")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    results = config.stash.get(results_key, None)
+    if results is not None:
+        config.pluginmanager.unregister(results)
+        del config.stash[results_key]

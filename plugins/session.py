@@ -1,0 +1,72 @@
+"""Probe the machine once per session, resolve `--apu`, and offer the fixtures every
+suite starts from: `system`, `target`, `run_options` and `check`."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from fixtures.machine import open_machine
+from fixtures.probe import probe
+from fixtures.profile import SystemProfile
+from fixtures.target import Target, TargetError, resolve_target
+from fixtures.verdict import FAIL, NOT_APPLICABLE, Verdict
+from plugins.options import read_options
+from plugins.state import RunOptions, RunState, run_state, run_state_key
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    options = read_options(config)
+    profile = probe(open_machine(options.sysroot))
+    try:
+        target = resolve_target(options.apu, profile)
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[run_state_key] = RunState(options, profile, target)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = run_state(config)
+    p = state.profile
+    return [f"apu: target {state.target.how}",
+            f"apu: machine {p.description}; kernel {p.kernel.release}; ROCm {p.rocm.version}; "
+            f"level {state.options.level}"]
+
+
+@pytest.fixture(scope="session")
+def system(pytestconfig: pytest.Config) -> SystemProfile:
+    """The probed machine (this one, or the recording given with --sysroot)."""
+    return run_state(pytestconfig).profile
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Target:
+    """The GPU under test, resolved from --apu."""
+    return run_state(pytestconfig).target
+
+
+@pytest.fixture(scope="session")
+def run_options(pytestconfig: pytest.Config) -> RunOptions:
+    return run_state(pytestconfig).options
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest) -> Callable[[Verdict], Verdict]:
+    """Conclude a test from a Verdict: fail with its message, skip when not applicable.
+
+    The verdict travels to the report in `user_properties` (xdist forwards those).
+    """
+
+    def conclude(verdict: Verdict) -> Verdict:
+        request.node.user_properties.append(("verdict", verdict.as_dict()))
+        for key, value in verdict.measurements.items():
+            request.node.user_properties.append((f"measure:{key}", value))
+        if verdict.status == FAIL:
+            pytest.fail(verdict.message(), pytrace=False)
+        if verdict.status == NOT_APPLICABLE:
+            pytest.skip(f"{verdict.check}: not applicable: {verdict.found}")
+        return verdict
+
+    return conclude

@@ -1,0 +1,457 @@
+"""Kernel-side checks as pure functions: SystemProfile (+ target, options) -> Verdict.
+
+Kept apart from the test module so the self-tests can run every check against every
+recorded machine without pytest in between, and so the rule each check applies can be
+read in one place.  Facts come from fixtures/knowledge/platform.toml (sourced there).
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from fixtures.knowledge.tables import platform_fact
+from fixtures.parsers.modprobe import effective_options, option_value
+from fixtures.parsers.numbers import parse_int
+from fixtures.parsers.properties import override_to_gfx
+from fixtures.profile import DeviceNode, DrmCard, SystemProfile
+from fixtures.sizes import GIB, MIB, format_bytes
+from fixtures.target import Target
+from fixtures.unknown import Unknown, known
+from fixtures.verdict import Verdict, failed, not_applicable, passed
+from fixtures.versions import parse_version, satisfies
+
+# Our policy, not a sourced fact: GTT is a limit, not a reservation, but a limit within
+# this much of all RAM lets one big model push the desktop into the OOM killer.
+HOST_HEADROOM = 4 * GIB
+TTM_PARAMS = ("pages_limit", "page_pool_size", "dma32_pages_limit")
+REBOOT = "rebuild the initramfs (Debian/Ubuntu: sudo update-initramfs -u; Fedora/Arch: sudo dracut -f " \
+         "or sudo mkinitcpio -P) and reboot"
+
+
+def target_card(profile: SystemProfile, target: Target) -> DrmCard | None:
+    """The amdgpu card of the GPU under test: the one whose PCI id maps to the target, else the first."""
+    cards = profile.amd_cards
+    if target.arch:
+        for card in cards:
+            if card.device in target.arch.pci_device_ids:
+                return card
+    if target.node and target.node.device_id is not None:
+        for card in cards:
+            if card.device == target.node.device_id:
+                return card
+    return cards[0] if cards else None
+
+
+def generation(gfx: str) -> str:
+    """gfx1103 -> gfx11, gfx90c -> gfx9: the family an HSA override must stay within."""
+    return gfx[:-2]
+
+
+def _kernel_min() -> str:
+    return str(platform_fact("kfd_gtt_on_apu", "min_kernel"))
+
+
+def _kernel_text(profile: SystemProfile) -> str:
+    return str(profile.kernel.release)
+
+
+# -- driver ----------------------------------------------------------------------------
+
+def amdgpu_driver(profile: SystemProfile) -> Verdict:
+    name = "amdgpu driver loaded and driving a card"
+    cards = profile.amd_cards
+    if profile.amdgpu.loaded and cards:
+        return passed(name, "module amdgpu loaded, a DRM card with driver amdgpu",
+                      f"amdgpu drives {', '.join(c.name for c in cards)}")
+    amd_pci = [g for g in profile.pci_gpus if g.is_amd]
+    found = ("module amdgpu is not loaded" if not profile.amdgpu.loaded
+             else "module amdgpu is loaded but drives no DRM card")
+    if amd_pci:
+        found += "; AMD display device(s): " + ", ".join(
+            f"{g.slot} 1002:{g.device:04x} driver {g.driver or 'none'}" for g in amd_pci)
+    blockers = [w for w in ("nomodeset",) if w in profile.kernel.cmdline_words]
+    modeset = profile.kernel.cmdline_params.get("amdgpu", {}).get("modeset")
+    if modeset == "0":
+        blockers.append("amdgpu.modeset=0")
+    remedy = "load it (sudo modprobe amdgpu) and read `sudo dmesg | grep -i amdgpu` for why it did not bind"
+    if blockers:
+        remedy = f"remove {' and '.join(blockers)} from the kernel command line, then reboot"
+    return failed(name, "module amdgpu loaded, a DRM card with driver amdgpu", found,
+                  why="ROCm reaches the GPU only through amdgpu and its KFD", remedy=remedy)
+
+
+# -- kernel version --------------------------------------------------------------------
+
+def kernel_supports_gtt(profile: SystemProfile, target: Target) -> Verdict:
+    name = "kernel lets KFD use GTT on an APU"
+    if target.apu is not True:
+        return not_applicable(name, f"{target.gfx or 'the GPU'} is not an APU: compute uses its own VRAM")
+    minimum = _kernel_min()
+    expected = f"kernel >= {minimum}"
+    commit = platform_fact("kfd_gtt_on_apu", "commit")
+    link = f"https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id={commit}"
+    why = str(platform_fact("kfd_gtt_on_apu", "summary"))
+    release = profile.kernel.release
+    if isinstance(release, Unknown):
+        return failed(name, expected, str(release), why=why, link=link,
+                      remedy="make /proc/sys/kernel/osrelease readable (or record it) so the kernel can be judged")
+    if satisfies(release.version, f">={minimum}"):
+        return passed(name, expected, f"kernel {release.text}", link=link)
+    return failed(name, expected, f"kernel {release.text}", why=why, link=link,
+                  remedy=f"install a kernel >= {minimum} (Ubuntu 24.04: sudo apt install "
+                         "linux-generic-hwe-24.04, or linux-oem-24.04), then reboot")
+
+
+# -- TTM / GTT -------------------------------------------------------------------------
+
+def expected_gtt(profile: SystemProfile) -> tuple[int | None, str]:
+    """The GTT size amdgpu should report, from the live parameters, and how we got it."""
+    gttsize = parse_int(profile.amdgpu.params.get("gttsize", ""))
+    raw = profile.amdgpu.params.get("gttsize", "").strip()
+    if raw and raw != "-1" and gttsize:
+        return gttsize * MIB, f"amdgpu.gttsize={gttsize} MiB"
+    pages = profile.ttm.int_param("pages_limit")
+    if pages:
+        return pages * profile.page_size, f"{profile.ttm.name}.pages_limit={pages} x {profile.page_size} B"
+    return None, f"{profile.ttm.name}.pages_limit unreadable"
+
+
+def ttm_matches_gtt(profile: SystemProfile, target: Target) -> Verdict:
+    name = "TTM pages_limit agrees with the GTT amdgpu reports"
+    card = target_card(profile, target)
+    if card is None:
+        return not_applicable(name, "no amdgpu card")
+    since = str(platform_fact("ttm", "gtt_follows_pages_limit_since"))
+    release = profile.kernel.release
+    if known(release) and not satisfies(release.version, f">={since}"):  # type: ignore[union-attr]
+        return not_applicable(name, f"kernel {release} sizes GTT without TTM's pages_limit (that began in {since})")
+    if not profile.ttm.loaded:
+        return failed(name, "ttm (or amdttm) module loaded with readable parameters",
+                      "neither /sys/module/ttm nor /sys/module/amdttm exists",
+                      remedy="load amdgpu (it loads ttm) and re-run")
+    want, how = expected_gtt(profile)
+    measurements = {"ttm_pages_limit": profile.ttm.int_param("pages_limit"),
+                    "ttm_page_pool_size": profile.ttm.int_param("page_pool_size"),
+                    "gtt_total_bytes": card.gtt_total if known(card.gtt_total) else None}
+    if want is None:
+        return failed(name, "readable TTM limits", how, measurements=measurements,
+                      remedy=f"check that /sys/module/{profile.ttm.name}/parameters/pages_limit is readable")
+    if not known(card.gtt_total):
+        return failed(name, f"GTT of {format_bytes(want)} ({how})", str(card.gtt_total), measurements=measurements,
+                      remedy="a recent amdgpu exposes mem_info_gtt_total; update the kernel")
+    gtt = int(card.gtt_total)  # type: ignore[arg-type]
+    found = f"{card.name} reports GTT {format_bytes(gtt)}; {how} = {format_bytes(want)}"
+    if abs(gtt - want) <= MIB:
+        return passed(name, f"GTT = {how}", found, measurements=measurements)
+    return failed(name, f"GTT = {how}", found, measurements=measurements,
+                  why="amdgpu sizes GTT from TTM's pages_limit; a mismatch means a parameter changed after "
+                      "the driver loaded, or amdgpu.gttsize overrides it",
+                  remedy=f"set the limit in /etc/modprobe.d (options {profile.ttm.name} pages_limit=N), {REBOOT}")
+
+
+def _configured_ttm(profile: SystemProfile) -> dict[str, dict[str, tuple[str, str]]]:
+    """{module: {param: (value, where)}} from modprobe.d and the kernel command line."""
+    result: dict[str, dict[str, tuple[str, str]]] = {}
+    for module in platform_fact("ttm", "module_names"):
+        for param, line in effective_options(profile.modprobe, module).items():
+            value = option_value(line, param)
+            if value is not None:
+                result.setdefault(module, {})[param] = (value, f"{line.file}:{line.lineno}")
+        for param, value in profile.kernel.cmdline_params.get(module, {}).items():
+            result.setdefault(module, {})[param] = (value, "kernel command line")
+    return result
+
+
+def modprobe_in_effect(profile: SystemProfile) -> Verdict:
+    name = "configured TTM limits are in effect"
+    configured = _configured_ttm(profile)
+    wanted = {m: {p: v for p, v in params.items() if p in TTM_PARAMS} for m, params in configured.items()}
+    wanted = {m: p for m, p in wanted.items() if p}
+    if not wanted:
+        return passed(name, "configured values = live values", "no TTM limits configured: kernel defaults apply")
+    live_module = profile.ttm.name if profile.ttm.loaded else None
+    problems, fine = [], []
+    for module, params in wanted.items():
+        for param, (value, where) in sorted(params.items()):
+            if live_module != module:
+                problems.append(f"{where} sets {module}.{param}={value}, but the loaded TTM module is "
+                                f"{live_module or 'none'}")
+                continue
+            live = profile.ttm.params.get(param)
+            if live is None:
+                problems.append(f"{where} sets {module}.{param}={value}; live value unreadable")
+            elif parse_int(live) != parse_int(value):
+                problems.append(f"{where} sets {module}.{param}={value}; live value is {live}")
+            else:
+                fine.append(f"{module}.{param}={live}")
+    if not problems:
+        return passed(name, "configured values = live values", "; ".join(fine))
+    remedy = REBOOT
+    if any("loaded TTM module" in p for p in problems) and live_module:
+        remedy = (f"the DKMS driver uses its own TTM module: write `options {live_module} pages_limit=N "
+                  f"page_pool_size=N` instead, then {REBOOT}")
+    return failed(name, "configured values = live values", "; ".join(problems),
+                  why=str(platform_fact("ttm", "initramfs_note")), remedy=remedy)
+
+
+def modprobe_lines_ignored(profile: SystemProfile) -> Verdict:
+    name = "no GPU memory setting is ignored by modprobe"
+    modules = set(platform_fact("ttm", "module_names")) | {"amdgpu", "amdkfd"}
+    problems = []
+    for f in profile.modprobe:
+        for line in f.lines:
+            mentions = any(m in line.text for m in modules)
+            if not mentions:
+                continue
+            if line.diagnostic:
+                problems.append(f"{line.file}:{line.lineno}: `{line.text}`: modprobe says: {line.diagnostic}")
+            elif not f.read_by_modprobe and line.command == "options":
+                problems.append(f"{line.file}:{line.lineno}: `{line.text}`: never read ({f.why_not})")
+            elif line.command == "options" and line.module in platform_fact("ttm", "module_names"):
+                unknown = [k for k, _ in line.params if k not in TTM_PARAMS]
+                if unknown:
+                    problems.append(f"{line.file}:{line.lineno}: {line.module} has no parameter "
+                                    f"{', '.join(unknown)} (the kernel ignores it)")
+    for module, params in profile.kernel.cmdline_params.items():
+        if module == "amdgpu":
+            for param in params:
+                if param != "gttsize" and difflib.get_close_matches(param, ["gttsize"], cutoff=0.8):
+                    problems.append(f"kernel command line: amdgpu.{param} is not a parameter "
+                                    "(amdgpu: unknown parameter ignored); did you mean amdgpu.gttsize?")
+    if not problems:
+        return passed(name, "every ttm/amdgpu line is one modprobe applies", "no ignored lines")
+    return failed(name, "every ttm/amdgpu line is one modprobe applies", "; ".join(problems),
+                  why="a line modprobe ignores leaves the default GTT limit in place, silently",
+                  remedy="start option lines with the word `options` (e.g. `options ttm pages_limit=12582912`) "
+                         f"in a file ending in .conf under /etc/modprobe.d, then {REBOOT}",
+                  link="https://man7.org/linux/man-pages/man5/modprobe.d.5.html")
+
+
+def gttsize_not_deprecated(profile: SystemProfile) -> Verdict:
+    name = "GTT is sized through TTM, not the deprecated amdgpu.gttsize"
+    raw = profile.amdgpu.params.get("gttsize")
+    since = str(platform_fact("gttsize", "deprecated_since_kernel"))
+    if not profile.amdgpu.loaded:
+        return not_applicable(name, "amdgpu not loaded")
+    if raw is None or raw.strip() == "-1":
+        return passed(name, "amdgpu.gttsize unset (-1)", f"amdgpu.gttsize={raw if raw is not None else 'unreadable'}")
+    release = profile.kernel.release
+    if known(release) and not satisfies(release.version, f">={since}"):  # type: ignore[union-attr]
+        return passed(name, f"amdgpu.gttsize accepted before kernel {since}", f"amdgpu.gttsize={raw.strip()}")
+    return failed(name, "amdgpu.gttsize unset (-1)", f"amdgpu.gttsize={raw.strip()} on kernel {release}",
+                  why=str(platform_fact("gttsize", "summary")),
+                  remedy=f"drop amdgpu.gttsize and set `options ttm pages_limit=N page_pool_size=N` "
+                         f"(N = GiB x 262144), then {REBOOT}")
+
+
+def gtt_at_least(profile: SystemProfile, target: Target, minimum: int | None) -> Verdict:
+    name = "GTT is at least --min-gtt"
+    card = target_card(profile, target)
+    if minimum is None:
+        return not_applicable(name, "no --min-gtt given")
+    if card is None:
+        return not_applicable(name, "no amdgpu card")
+    if not known(card.gtt_total):
+        return failed(name, f"GTT >= {format_bytes(minimum)}", str(card.gtt_total))
+    gtt = int(card.gtt_total)  # type: ignore[arg-type]
+    found = f"GTT {format_bytes(gtt)} on {card.name}"
+    m = {"gtt_total_bytes": gtt, "min_gtt_bytes": minimum}
+    if gtt >= minimum:
+        return passed(name, f"GTT >= {format_bytes(minimum)}", found, measurements=m)
+    pages = -(-minimum // profile.page_size)
+    return failed(name, f"GTT >= {format_bytes(minimum)}", found, measurements=m,
+                  why="models larger than GTT cannot be placed on the GPU",
+                  remedy=f"/etc/modprobe.d/ttm.conf: `options {profile.ttm.name} pages_limit={pages} "
+                         f"page_pool_size={pages}`, then {REBOOT}")
+
+
+def gtt_leaves_host_memory(profile: SystemProfile, target: Target) -> Verdict:
+    name = "GTT leaves memory for the host"
+    card = target_card(profile, target)
+    if card is None or not known(card.gtt_total):
+        return not_applicable(name, "no amdgpu card reporting GTT")
+    if target.apu is not True:
+        return not_applicable(name, "discrete GPU: GTT is host memory the GPU may map, not its own")
+    if not known(profile.mem_total):
+        return failed(name, "GTT below RAM", str(profile.mem_total))
+    gtt, ram = int(card.gtt_total), int(profile.mem_total)  # type: ignore[arg-type]
+    expected = f"GTT <= RAM - {format_bytes(HOST_HEADROOM)} = {format_bytes(ram - HOST_HEADROOM)}"
+    found = f"GTT {format_bytes(gtt)} of {format_bytes(ram)} RAM"
+    m = {"gtt_total_bytes": gtt, "mem_total_bytes": ram}
+    if gtt <= ram - HOST_HEADROOM:
+        return passed(name, expected, found, measurements=m)
+    pages = (ram - HOST_HEADROOM) // profile.page_size
+    return failed(name, expected, found, measurements=m,
+                  why="GTT is a limit, not a reservation, but a GPU allowed all of RAM can starve the host "
+                      "into the OOM killer",
+                  remedy=f"lower it: `options {profile.ttm.name} pages_limit={pages}` or less, then {REBOOT}")
+
+
+def vram_carveout(profile: SystemProfile, target: Target) -> Verdict:
+    name = "VRAM carve-out suits a kernel with GTT"
+    if target.apu is not True:
+        return not_applicable(name, "not an APU")
+    card = target_card(profile, target)
+    if card is None or not known(card.vram_total):
+        return not_applicable(name, "no amdgpu card reporting VRAM")
+    vram = int(card.vram_total)  # type: ignore[arg-type]
+    m = {"vram_total_bytes": vram, "gtt_total_bytes": card.gtt_total if known(card.gtt_total) else None}
+    found = f"carve-out {format_bytes(vram)}, GTT {card.gtt_total if not known(card.gtt_total) else format_bytes(int(card.gtt_total))}"  # type: ignore[arg-type]
+    if not known(profile.mem_total):
+        return passed(name, "carve-out no larger than the RAM left to Linux", found, measurements=m)
+    ram = int(profile.mem_total)  # type: ignore[arg-type]
+    expected = f"carve-out <= RAM left to Linux ({format_bytes(ram)})"
+    if vram <= ram:
+        advice = ("small carve-out, compute uses GTT: good" if vram <= 2 * GIB
+                  else "with kernel >= 6.10 a 512 MiB-2 GiB carve-out and a larger GTT give the same GPU memory "
+                       "and leave the rest to the CPU")
+        return passed(name, expected, f"{found}; {advice}", measurements=m)
+    return failed(name, expected, found, measurements=m,
+                  why="the carve-out is RAM the CPU never gets back; on a kernel with GTT, compute can use "
+                      "system RAM without it",
+                  remedy="set the UMA frame buffer size in the firmware setup to 512M-2G (or Auto) and raise GTT "
+                         "with `options ttm pages_limit=N` instead")
+
+
+# -- device nodes ----------------------------------------------------------------------
+
+def _node_access(name: str, node: DeviceNode, profile: SystemProfile, what: str) -> Verdict:
+    expected = f"{node.path} exists and is read-writable by this user"
+    if not node.exists:
+        return failed(name, expected, f"{node.path} does not exist",
+                      why=f"{what} is how ROCm reaches the GPU",
+                      remedy="load amdgpu (KFD is part of it); in a container pass --device=/dev/kfd --device=/dev/dri")
+    if node.read_write:
+        return passed(name, expected, f"{node.path} {node.mode or ''} group {node.group or '?'}: read-write")
+    user = profile.user
+    found = f"{node.path} {node.mode or '?'} group {node.group or '?'}"
+    if node.read_write is None:
+        return failed(name, expected, f"{found}: access unknown (not recorded)")
+    group = node.group or "render"
+    if isinstance(user, Unknown):
+        return failed(name, expected, f"{found}: not read-writable", remedy=f"sudo usermod -aG {group} $USER")
+    found += f"; user {user.name} is in {', '.join(user.groups) or 'no groups'}"
+    configured = user.configured_groups
+    if not isinstance(configured, Unknown) and group in configured and group not in user.groups:
+        remedy = f"you were added to {group} after this session started: log out and back in (or run `newgrp {group}`)"
+    else:
+        remedy = f"sudo usermod -aG {group} $USER, then log out and back in"
+    return failed(name, expected, found, why=f"without it {what} cannot be opened: ROCm sees no GPU",
+                  remedy=remedy, link="https://rocm.docs.amd.com/projects/install-on-linux/en/latest/install/prerequisites.html")
+
+
+def kfd_access(profile: SystemProfile) -> Verdict:
+    return _node_access("/dev/kfd is usable", profile.device_node("/dev/kfd"), profile, "/dev/kfd")
+
+
+def render_node_access(profile: SystemProfile, target: Target) -> Verdict:
+    name = "the GPU's render node is usable"
+    nodes = profile.render_nodes
+    if target.node and target.node.drm_render_minor:
+        node = profile.device_node(f"/dev/dri/renderD{target.node.drm_render_minor}")
+    elif nodes:
+        node = nodes[0]
+    else:
+        node = DeviceNode("/dev/dri/renderD128", exists=False)
+    return _node_access(name, node, profile, f"the render node {node.path}")
+
+
+# -- KFD node, override, ROCm ----------------------------------------------------------
+
+def kfd_node_matches(profile: SystemProfile, target: Target) -> Verdict:
+    name = "a KFD GPU node has the target's gfx"
+    expected = f"a KFD GPU node with gfx_target_version of {target.gfx}"
+    if target.gfx is None:
+        return not_applicable(name, target.how)
+    nodes = profile.gpu_nodes
+    if isinstance(profile.kfd_nodes, Unknown):
+        return failed(name, expected, str(profile.kfd_nodes),
+                      remedy="load amdgpu with KFD (CONFIG_HSA_AMD=y in the kernel config)")
+    found = ", ".join(f"node {n.id}: {n.gfx or 'gfx_target_version missing'}" for n in nodes) or "no GPU nodes"
+    if any(n.gfx == target.gfx for n in nodes):
+        return passed(name, expected, found)
+    return failed(name, expected, found, why="the runtime enumerates GPUs from the KFD topology",
+                  remedy="a kernel too old for this GPU lists no node for it: update the kernel")
+
+
+def native_support(profile: SystemProfile, target: Target) -> tuple[bool | None, str]:
+    """Whether the installed ROCm ships kernels for the target, and how we know."""
+    targets = profile.rocm.rocblas_targets
+    if not isinstance(targets, Unknown):
+        return target.gfx in targets, f"rocBLAS in {profile.rocm.path} ships {', '.join(targets) or 'no gfx targets'}"
+    arch = target.arch
+    if arch is None or not known(profile.rocm.version):
+        return None, "unknown"
+    since = parse_version(arch.rocm_native_since) if arch.rocm_native_since else None
+    if since is None:
+        return False, f"no ROCm release ships {arch.gfx} kernels (architecture table)"
+    ok = profile.rocm.version >= since  # type: ignore[operator]
+    return ok, f"ROCm {profile.rocm.version} {'>=' if ok else '<'} {since}, the first with {arch.gfx} kernels"
+
+
+def hsa_override(profile: SystemProfile, target: Target) -> Verdict:
+    name = "HSA_OVERRIDE_GFX_VERSION fits the GPU"
+    if target.gfx is None:
+        return not_applicable(name, target.how)
+    arch = target.arch
+    value = profile.env.get("HSA_OVERRIDE_GFX_VERSION")
+    native, how = native_support(profile, target)
+    good = arch.hsa_override if arch else ""
+    if value is not None:
+        over = override_to_gfx(value)
+        expected = f"an override within {generation(target.gfx)}" + (f" (known to work: {good})" if good else "")
+        if over is None:
+            return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value!r} is not major.minor.stepping",
+                          remedy=f"export HSA_OVERRIDE_GFX_VERSION={good or 'X.Y.Z'}")
+        if generation(over) != generation(target.gfx):
+            return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} makes the runtime load {over} code "
+                          f"on a {target.gfx}", why="code for another family crashes or faults on this GPU",
+                          remedy=f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "unset it")
+        if arch and value in arch.override_bad:
+            return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} is reported not to work on {target.gfx}",
+                          remedy=f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "unset it",
+                          link=arch.sources[0] if arch.sources else "")
+        note = "" if native is not True else "; not needed: ROCm has native kernels"
+        return passed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} ({over}){note}")
+    if native is None:
+        return not_applicable(name, f"cannot tell whether ROCm has {target.gfx} kernels: {profile.rocm.version}")
+    if native:
+        return passed(name, f"native {target.gfx} kernels, or an override", f"no override; {how}")
+    return failed(name, f"native {target.gfx} kernels, or an override", f"no override; {how}",
+                  why="without kernels for the GPU, HIP fails with 'invalid device function' / hipErrorNoBinaryForGpu",
+                  remedy=(f"export HSA_OVERRIDE_GFX_VERSION={good} (and set it in services that use the GPU)"
+                          if good else f"no working override is known for {target.gfx}: use a ROCm build with its kernels"))
+
+
+def rocm_version(profile: SystemProfile, spec: str | None) -> Verdict:
+    name = "ROCm version meets --rocm"
+    found = (f"ROCm {profile.rocm.version_text} in {profile.rocm.path}" if known(profile.rocm.version)
+             else str(profile.rocm.version))
+    if not spec:
+        return not_applicable(name, f"no --rocm requirement; {found}")
+    if not known(profile.rocm.version):
+        return failed(name, f"ROCm {spec}", found, remedy="install ROCm (amdgpu-install) or point ROCM_PATH at it")
+    if satisfies(profile.rocm.version, spec):  # type: ignore[arg-type]
+        return passed(name, f"ROCm {spec}", found)
+    return failed(name, f"ROCm {spec}", found, remedy=f"install a ROCm release matching {spec}")
+
+
+def rocminfo_sees_gpu(profile: SystemProfile, target: Target) -> Verdict:
+    name = "the ROCm runtime (rocminfo) opens the GPU"
+    if target.gfx is None:
+        return not_applicable(name, target.how)
+    agents = profile.rocminfo
+    if isinstance(agents, Unknown):
+        if "not on PATH" in agents.why or "has no output" in agents.why:
+            return not_applicable(name, agents.why)
+        return failed(name, f"a GPU agent {target.gfx}", str(agents),
+                      remedy="run rocminfo yourself; 'Unable to open /dev/kfd' means permissions (see the /dev/kfd check)")
+    over = override_to_gfx(profile.env.get("HSA_OVERRIDE_GFX_VERSION", "")) if profile.env.get(
+        "HSA_OVERRIDE_GFX_VERSION") else None
+    accepted = {target.gfx} | ({over} if over else set())
+    gpus = [a for a in agents if a.is_gpu]
+    found = ", ".join(f"{a.name} ({a.marketing_name})" for a in gpus) or "no GPU agents"
+    if any(a.name in accepted for a in gpus):
+        return passed(name, f"a GPU agent {' or '.join(sorted(accepted))}", found)
+    return failed(name, f"a GPU agent {' or '.join(sorted(accepted))}", found,
+                  remedy="check /dev/kfd access and HSA_OVERRIDE_GFX_VERSION")
