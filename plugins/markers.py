@@ -16,6 +16,7 @@ from fixtures.components import COMPONENTS
 from fixtures.unknown import Unknown
 from fixtures.versions import parse_spec, satisfies
 from plugins.options import LEVELS
+from plugins.skips import skip_here
 from plugins.state import run_state
 
 MARKERS = {
@@ -102,4 +103,4 @@ def unmet_requirement(item: pytest.Item) -> str | None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = unmet_requirement(item)
     if reason:
-        pytest.skip(reason)
+        skip_here(reason)

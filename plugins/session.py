@@ -13,6 +13,7 @@ from fixtures.profile import SystemProfile
 from fixtures.target import Target, TargetError, resolve_target
 from fixtures.verdict import FAIL, NOT_APPLICABLE, Verdict
 from plugins.options import read_options
+from plugins.skips import skip_here
 from plugins.state import RunOptions, RunState, run_state, run_state_key
 
 
@@ -66,7 +67,7 @@ def check(request: pytest.FixtureRequest) -> Callable[[Verdict], Verdict]:
         if verdict.status == FAIL:
             pytest.fail(verdict.message(), pytrace=False)
         if verdict.status == NOT_APPLICABLE:
-            pytest.skip(f"{verdict.check}: not applicable: {verdict.found}")
+            skip_here(f"{verdict.check}: not applicable: {verdict.found}")
         return verdict
 
     return conclude

@@ -251,6 +251,8 @@ def gtt_at_least(profile: SystemProfile, target: Target, minimum: int | None) ->
         return not_applicable(name, "no --min-gtt given")
     if card is None:
         return not_applicable(name, "no amdgpu card")
+    if target.apu is False:
+        return not_applicable(name, f"{target.gfx} is a discrete GPU: models live in its VRAM, not in GTT")
     if not known(card.gtt_total):
         return failed(name, f"GTT >= {format_bytes(minimum)}", str(card.gtt_total))
     gtt = int(card.gtt_total)  # type: ignore[arg-type]
