@@ -1,14 +1,9 @@
-"""Root conftest: loads the suite's plugins.
+"""Root conftest: loads the suite's plugins (listed in plugins/__init__.py).
 
-The plugins live in `plugins/` and are plain modules so that pytest can load them
-without importing torch or any other heavy package (see plugins/__init__.py).
+They are plain modules, so pytest loads them without importing torch or any other
+heavy package: `pytest --collect-only` stays fast.
 """
 
-pytest_plugins = [
-    "plugins.options",
-    "plugins.session",
-    "plugins.markers",
-    "plugins.known_issues",
-    "plugins.results",
-    "plugins.report",
-]
+from plugins import PLUGINS
+
+pytest_plugins = list(PLUGINS)

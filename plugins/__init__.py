@@ -11,3 +11,12 @@ hookspecs    hooks other plugins may implement to extend the report
 
 None of them imports torch, transformers or onnxruntime: collection stays cheap.
 """
+
+PLUGINS = (
+    "plugins.options",
+    "plugins.session",
+    "plugins.markers",
+    "plugins.known_issues",
+    "plugins.results",
+    "plugins.report",
+)
