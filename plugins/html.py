@@ -40,7 +40,7 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
     cells.insert(1, f"<td>{_html.escape(area_of(report.nodeid))}</td>")
-    verdict = dict(report.user_properties).get("verdict")
+    verdict = dict(getattr(report, "user_properties", [])).get("verdict")  # CollectReports have none
     text = ""
     if isinstance(verdict, dict):
         text = f"found: {verdict.get('found', '')}"
