@@ -53,6 +53,10 @@ class ReportWriter:
         state = run_state(config)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = f"apu-{state.target.gfx or 'nogpu'}-{stamp}"
+        n = 1
+        while (directory / f"{name}.json").exists() or (directory / f"{name}.html").exists():
+            n += 1  # two runs in one second (CI matrices, retries) keep both reports
+            name = f"apu-{state.target.gfx or 'nogpu'}-{stamp}-{n}"
         self.json_path = directory / f"{name}.json"
         self.html_path = directory / f"{name}.html"
         self.created = time.strftime("%Y-%m-%dT%H:%M:%S%z")

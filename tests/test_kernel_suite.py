@@ -1,0 +1,74 @@
+"""suites/kernel end to end on every recorded machine: each fails exactly the checks it
+should, each failure with its remedy, and the run still writes its report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import MACHINES, REPO
+
+EXPECTED_FAILURES = {
+    "780m-good": set(),
+    "780m-kernel-6.8": {"test_kernel_supports_gtt_on_apu"},
+    "780m-ttm-not-in-effect": {"test_modprobe_config_in_effect"},
+    "780m-ttm-missing-options": {"test_modprobe_lines_not_ignored"},
+    "780m-no-render-group": {"test_kfd_device_usable", "test_render_node_usable", "test_rocminfo_sees_gpu"},
+    "rx7900xtx": set(),
+    "strix-halo-cmdline": set(),
+    "no-amd-gpu": set(),
+}
+
+
+def run_suite(pytester: pytest.Pytester, machine: str, *extra: str) -> tuple[pytest.RunResult, dict]:
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_inprocess(str(REPO / "suites" / "kernel"), f"--sysroot={MACHINES / machine}",
+                                          f"--report-dir={reports}", "-p", "no:cacheprovider", *extra)
+    (json_file,) = reports.glob("*.json")
+    return result, json.loads(json_file.read_text())
+
+
+def test_every_machine_has_an_expectation():
+    assert set(EXPECTED_FAILURES) == {p.name for p in MACHINES.iterdir() if (p / "machine.json").exists()}
+
+
+@pytest.mark.parametrize("machine", sorted(EXPECTED_FAILURES))
+def test_machine_fails_exactly_what_it_should(pytester, machine):
+    result, doc = run_suite(pytester, machine)
+    failed = {r["nodeid"].split("::")[-1] for r in doc["results"] if r["outcome"] == "failed"}
+    assert failed == EXPECTED_FAILURES[machine]
+    assert result.ret == (1 if failed else 0)
+    for rec in doc["results"]:
+        if rec["outcome"] == "failed":
+            assert rec["verdict"]["remedy"] and "remedy:" in rec["message"]
+    assert doc["summary"]["kernel"].get("failed", 0) == len(failed)
+
+
+def test_no_amd_gpu_skips_everything_with_its_reason(pytester):
+    result, doc = run_suite(pytester, "no-amd-gpu")
+    assert result.ret == 0 and {r["outcome"] for r in doc["results"]} == {"skipped"}
+    assert all("no AMD GPU" in r["message"] for r in doc["results"])
+
+
+def test_min_gtt_and_rocm_options_reach_the_checks(pytester):
+    _, doc = run_suite(pytester, "780m-good", "--min-gtt", "64G", "--rocm", ">=7")
+    failed = {r["nodeid"].split("::")[-1] for r in doc["results"] if r["outcome"] == "failed"}
+    assert failed == {"test_gtt_at_least_min_gtt", "test_rocm_version"}
+    gtt = next(r for r in doc["results"] if r["nodeid"].endswith("test_gtt_at_least_min_gtt"))
+    assert gtt["measurements"] == {"gtt_total_bytes": 48 * 1024**3, "min_gtt_bytes": 64 * 1024**3}
+
+
+def test_quick_level_leaves_out_rocminfo(pytester):
+    _, doc = run_suite(pytester, "780m-no-render-group", "--level", "quick")
+    rocminfo = next(r for r in doc["results"] if r["nodeid"].endswith("test_rocminfo_sees_gpu"))
+    assert rocminfo["outcome"] == "skipped" and "level standard" in rocminfo["message"]
+
+
+def test_summary_ends_with_report_and_area_lines(pytester):
+    result, doc = run_suite(pytester, "780m-ttm-missing-options")
+    lines = [l for l in result.outlines if l.strip()]
+    tail = "\n".join(lines[-5:])
+    assert "kernel       1 failed, 12 passed, 2 skipped" in tail
+    assert f"report: {Path(doc['html'])}" in tail and "report: " in tail
