@@ -7,6 +7,7 @@ from typing import Callable
 
 import pytest
 
+from fixtures.knowledge.tables import KnowledgeError
 from fixtures.machine import open_machine
 from fixtures.probe import probe
 from fixtures.profile import SystemProfile
@@ -20,11 +21,15 @@ from plugins.state import RunOptions, RunState, run_state, run_state_key
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     options = read_options(config)
-    profile = probe(open_machine(options.sysroot))
+    # rocminfo can take seconds (or hang on a wedged GPU): not for collection or --level quick.
+    run_commands = not config.getoption("collectonly") and options.level != "quick"
+    profile = probe(open_machine(options.sysroot), run_commands=run_commands)
     try:
         target = resolve_target(options.apu, profile)
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
+    except KnowledgeError as exc:
+        raise pytest.UsageError(f"a knowledge table is broken: {exc}") from None
     config.stash[run_state_key] = RunState(options, profile, target)
 
 

@@ -24,6 +24,9 @@ HUGE_GTT = {"/sys/module/ttm/parameters/pages_limit": "15990000\n",
             "/sys/class/drm/card1/device/mem_info_gtt_total": f"{15990000 * 4096}\n"}
 BIG_CARVEOUT = {"/sys/class/drm/card1/device/mem_info_vram_total": f"{96 * GIB}\n",
                 "/proc/meminfo": "MemTotal:       32505856 kB\n"}
+# capture torch-gfx1151-rocm6004: amdgpu.gttsize=131072 gives 128 GiB of GTT, ROCm still sees the TTM limit
+GTTSIZE_OVER_TTM = {"/sys/module/amdgpu/parameters/gttsize": "131072\n",
+                    "/sys/class/drm/card1/device/mem_info_gtt_total": f"{128 * GIB}\n"}
 GTT_MISMATCH = {"/sys/class/drm/card1/device/mem_info_gtt_total": f"{8 * GIB}\n"}
 BAD_LINE = {"/etc/modprobe.d/ttm.conf": "options ttm pages_limit=12582912 page_pool_size=12582912 pagelimit=5\n"}
 NOT_CONF = {"/etc/modprobe.d/ttm.conf": None, "/etc/modprobe.d/ttm": "options ttm pages_limit=12582912\n"}
@@ -58,6 +61,7 @@ CASES = [
     ("ttm_matches_gtt", "strix-halo-cmdline", None, {}, PASS, ""),
     ("ttm_matches_gtt", "780m-good", (GTT_MISMATCH, {}), {}, FAIL, "options ttm pages_limit"),
     ("ttm_matches_gtt", "780m-good", (GTTSIZE, {}), {}, FAIL, "amdgpu.gttsize=131072"),
+    ("ttm_matches_gtt", "strix-halo-cmdline", (GTTSIZE_OVER_TTM, {}), {}, FAIL, "ROCm sees 96.0 GiB"),
     ("modprobe_in_effect", "780m-good", None, {}, PASS, ""),
     ("modprobe_in_effect", "780m-kernel-6.8", None, {}, PASS, "no TTM limits configured"),
     ("modprobe_in_effect", "780m-ttm-not-in-effect", None, {}, FAIL, "update-initramfs"),

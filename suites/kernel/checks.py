@@ -141,6 +141,17 @@ def ttm_matches_gtt(profile: SystemProfile, target: Target) -> Verdict:
                       remedy="a recent amdgpu exposes mem_info_gtt_total; update the kernel")
     gtt = int(card.gtt_total)  # type: ignore[arg-type]
     found = f"{card.name} reports GTT {format_bytes(gtt)}; {how} = {format_bytes(want)}"
+    pages = profile.ttm.int_param("pages_limit")
+    ttm_bytes = pages * profile.page_size if pages else None
+    if (abs(gtt - want) <= MIB and target.apu and ttm_bytes is not None and abs(gtt - ttm_bytes) > MIB
+            and known(release) and satisfies(release.version, f">={_kernel_min()}")):  # type: ignore[union-attr]
+        return failed(name, f"GTT = {profile.ttm.name}.pages_limit x page size", f"{found}, but "
+                      f"{profile.ttm.name}.pages_limit allows {format_bytes(ttm_bytes)}", measurements=measurements,
+                      why="since 6.10 KFD sizes an APU's GPU memory by TTM's pages_limit, not by amdgpu.gttsize: "
+                          f"ROCm sees {format_bytes(ttm_bytes)}, not the {format_bytes(gtt)} of GTT",
+                      remedy=f"drop amdgpu.gttsize and set `options {profile.ttm.name} pages_limit="
+                             f"{gtt // profile.page_size} page_pool_size={gtt // profile.page_size}`, then {REBOOT}",
+                      link="https://github.com/ROCm/ROCm/issues/6004")
     if abs(gtt - want) <= MIB:
         return passed(name, f"GTT = {how}", found, measurements=measurements)
     return failed(name, f"GTT = {how}", found, measurements=measurements,
