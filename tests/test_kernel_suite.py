@@ -72,3 +72,11 @@ def test_summary_ends_with_report_and_area_lines(pytester):
     tail = "\n".join(lines[-5:])
     assert "kernel       1 failed, 12 passed, 2 skipped" in tail
     assert f"report: {Path(doc['html'])}" in tail and "report: " in tail
+
+
+def test_parallel_run_reports_every_verdict(pytester):
+    """Under xdist the controller still gets every record, verdict and measurement."""
+    result, doc = run_suite(pytester, "780m-no-render-group", "-n", "2")
+    assert len(doc["results"]) == 15 and result.ret == 1
+    failed = [r for r in doc["results"] if r["outcome"] == "failed"]
+    assert len(failed) == 3 and all(r["verdict"]["remedy"] for r in failed)
