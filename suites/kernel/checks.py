@@ -90,7 +90,8 @@ def kernel_supports_gtt(profile: SystemProfile, target: Target) -> Verdict:
     expected = f"kernel >= {minimum}"
     commit = platform_fact("kfd_gtt_on_apu", "commit")
     link = f"https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id={commit}"
-    why = str(platform_fact("kfd_gtt_on_apu", "summary"))
+    why = (f"before {minimum} ROCm (KFD) sizes an APU's GPU memory by the firmware carve-out, often 512 MiB; "
+           f"from {minimum} it allocates from GTT, up to TTM's pages_limit (details and sources: fixtures/knowledge/platform.toml)")
     release = profile.kernel.release
     if isinstance(release, Unknown):
         return failed(name, expected, str(release), why=why, link=link,
@@ -202,7 +203,8 @@ def modprobe_in_effect(profile: SystemProfile) -> Verdict:
         remedy = (f"the DKMS driver uses its own TTM module: write `options {live_module} pages_limit=N "
                   f"page_pool_size=N` instead, then {REBOOT}")
     return failed(name, "configured values = live values", "; ".join(problems),
-                  why=str(platform_fact("ttm", "initramfs_note")), remedy=remedy)
+                  why="amdgpu and ttm load from the initramfs, so /etc/modprobe.d counts only once the initramfs "
+                      "is rebuilt (fixtures/knowledge/platform.toml [ttm] initramfs_note)", remedy=remedy)
 
 
 def modprobe_lines_ignored(profile: SystemProfile) -> Verdict:
@@ -250,7 +252,8 @@ def gttsize_not_deprecated(profile: SystemProfile) -> Verdict:
     if known(release) and not satisfies(release.version, f">={since}"):  # type: ignore[union-attr]
         return passed(name, f"amdgpu.gttsize accepted before kernel {since}", f"amdgpu.gttsize={raw.strip()}")
     return failed(name, "amdgpu.gttsize unset (-1)", f"amdgpu.gttsize={raw.strip()} on kernel {release}",
-                  why=str(platform_fact("gttsize", "summary")),
+                  why=f"deprecated since {since}; it raises GTT but not TTM's pages_limit, which is what ROCm "
+                      "sees on an APU (fixtures/knowledge/platform.toml [gttsize])",
                   remedy=f"drop amdgpu.gttsize and set `options ttm pages_limit=N page_pool_size=N` "
                          f"(N = GiB x 262144), then {REBOOT}")
 
