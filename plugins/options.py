@@ -17,6 +17,8 @@ SYSROOT_OPTION = "--sysroot"
 MIN_GTT_OPTION = "--min-gtt"
 LEVEL_OPTION = "--level"
 REPORT_DIR_OPTION = "--report-dir"
+TORCH_DEVICE_OPTION = "--torch-device"
+INJECT_FAULT_OPTION = "--inject-fault"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +36,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how much to run: quick (seconds), standard (default, minutes), full (long)")
     group.addoption(REPORT_DIR_OPTION, default=None, metavar="DIR",
                     help="where reports are written (default: reports/ in the repo)")
+    group.addoption(TORCH_DEVICE_OPTION, default="auto", metavar="DEVICE",
+                    help="torch device under test: auto (default: cuda, which is also ROCm's name, when "
+                         "available), cpu, or e.g. cuda:1")
+    group.addoption(INJECT_FAULT_OPTION, action="append", default=[], metavar="OP:DTYPE:FAULT",
+                    help="perturb what the device returns for OP in DTYPE (rel=R, flip or lowp=DTYPE) to prove "
+                         "the parity tests catch it; '*' matches any op or dtype; repeatable")
 
 
 def read_options(config: pytest.Config) -> RunOptions:
@@ -51,6 +59,13 @@ def read_options(config: pytest.Config) -> RunOptions:
             min_gtt = parse_size(min_gtt_text)
         except ValueError as exc:
             raise pytest.UsageError(f"{MIN_GTT_OPTION}: {exc}") from None
+    for spec in config.getoption(INJECT_FAULT_OPTION):
+        from suites.torch.parity.faults import check_fault  # torch-free; the option belongs to that suite
+
+        try:
+            check_fault(spec)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{INJECT_FAULT_OPTION}: {exc}") from None
     sysroot = config.getoption(SYSROOT_OPTION)
     if sysroot:
         path = Path(sysroot)
@@ -65,4 +80,6 @@ def read_options(config: pytest.Config) -> RunOptions:
         min_gtt=min_gtt,
         level=config.getoption(LEVEL_OPTION),
         report_dir=config.getoption(REPORT_DIR_OPTION),
+        torch_device=config.getoption(TORCH_DEVICE_OPTION),
+        inject_faults=tuple(config.getoption(INJECT_FAULT_OPTION)),
     )

@@ -21,6 +21,8 @@ class RunOptions:
     min_gtt: int | None
     level: str
     report_dir: str | None
+    torch_device: str = "auto"
+    inject_faults: tuple[str, ...] = ()
 
 
 @dataclass
