@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 KINDS = ("rel", "flip", "lowp")
+EXTRA_TARGETS = ("training",)  # besides the parity ops: the training test's logits
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,19 @@ def parse_fault(text: str) -> Fault:
     if kind == "lowp" and value not in ("float16", "bfloat16", "float32"):
         raise ValueError(f"{text!r}: lowp needs float16, bfloat16 or float32")
     return Fault(op, dtype, kind, value)
+
+
+def check_fault(text: str) -> Fault:
+    """Parse and check that OP and DTYPE name a parity case (or '*')."""
+    from suites.torch.parity.ops import OPS_BY_NAME
+
+    fault = parse_fault(text)
+    if fault.op not in ("*", *EXTRA_TARGETS) and fault.op not in OPS_BY_NAME:
+        raise ValueError(f"{text!r}: unknown op {fault.op!r}; known: {', '.join([*OPS_BY_NAME, *EXTRA_TARGETS])}")
+    dtypes = {d for op in OPS_BY_NAME.values() for d in op.dtypes}
+    if fault.dtype != "*" and fault.dtype not in dtypes:
+        raise ValueError(f"{text!r}: unknown dtype {fault.dtype!r}; known: {', '.join(sorted(dtypes))}")
+    return fault
 
 
 def matching(faults: tuple[Fault, ...], op: str, dtype: str) -> Fault | None:

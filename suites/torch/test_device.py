@@ -1,0 +1,31 @@
+"""Does this torch build see the GPU as the right arch, and run a kernel on it?"""
+
+from __future__ import annotations
+
+import pytest
+
+from suites.torch import checks
+from suites.torch.device import build_facts, override_env
+
+pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("quick")]
+
+
+@pytest.mark.requires("amd_gpu")
+def test_rocm_build(torch_module, target, check):
+    check(checks.rocm_build(build_facts(torch_module), target))
+
+
+def test_device_reports_target_arch(device_facts, target, check):
+    check(checks.device_arch(device_facts, target, override_env()))
+
+
+def test_build_has_kernels_for_device(device_facts, target, check):
+    check(checks.arch_in_build(device_facts, target, override_env()))
+
+
+def test_first_kernel_launch(device_facts, target, check):
+    check(checks.first_launch(device_facts, target))
+
+
+def test_memory_visible_beyond_carveout(device_facts, system, target, check):
+    check(checks.memory_visible(device_facts, system, target))

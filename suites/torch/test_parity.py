@@ -1,0 +1,58 @@
+"""Every op of the table in every dtype agrees with the CPU in float64.
+
+Examples come from hypothesis (seeded and derandomised: the same run every time; the
+count per case follows --level), plus fixed edge cases; a failure shrinks to the
+smallest sizes that still fail and reports op, dtype, sizes, worst element, errors and
+the tolerance.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, reject, settings
+
+from fixtures.versions import parse_version
+from suites.torch.parity.faults import matching
+from suites.torch.parity.inputs import edge_examples, examples
+from suites.torch.parity.ops import OPS_BY_NAME, cases
+from suites.torch.parity.runner import NotRepresentable, run_example
+
+pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("quick")]
+
+
+@pytest.mark.parametrize("op_name, dtype", cases(), ids=[f"{o}-{d}" for o, d in cases()])
+def test_parity(op_name, dtype, torch_module, torch_device, faults, examples_per_case, record_property):
+    op = OPS_BY_NAME[op_name]
+    if op.min_version and parse_version(torch_module.__version__) < parse_version(op.min_version):
+        pytest.skip(f"{op_name} needs torch >= {op.min_version}; found {torch_module.__version__}")
+    fault = matching(faults, op_name, dtype)
+    stats = {"examples": 0, "rejected": 0, "worst_nmse": 0.0}
+
+    def one(example, drawn=True):
+        try:
+            outcome = run_example(op, dtype, example, torch_device, fault)
+        except NotRepresentable:
+            stats["rejected"] += 1
+            if drawn:
+                reject()
+            return
+        stats["examples"] += 1
+        stats["worst_nmse"] = max(stats["worst_nmse"], outcome.worst_nmse)
+        assert outcome.ok, outcome.message()
+
+    for example in edge_examples(op, dtype):
+        one(example, drawn=False)
+
+    @settings(max_examples=examples_per_case, derandomize=True, database=None, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    @given(example=examples(op, dtype))
+    def drawn(example):
+        one(example)
+
+    try:
+        drawn()
+    finally:
+        for key, value in stats.items():
+            record_property(f"measure:{key}", value)
+        if fault:
+            record_property("measure:injected_fault", str(fault))

@@ -1,0 +1,68 @@
+"""Matmul TFLOP/s per dtype and copy GB/s: recorded with the theoretical peak, not asserted.
+
+A measurement fails only if it is not a measurement: the timed matmul gives wrong
+numbers (spot-checked against the CPU in float64) or no positive finite time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fixtures.sizes import MIB
+from fixtures.verdict import failed, passed
+from suites.torch.parity.faults import matching, run_faulty
+from suites.torch.parity.tolerance import compare, tolerance_for
+from suites.torch.throughput import copy_gbps, matmul_tflops
+
+pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("standard")]
+
+SIZES = {"quick": 256, "standard": 1024, "full": 4096}
+CPU_SIZES = {"quick": 256, "standard": 512, "full": 1024}
+REPEATS = {"quick": 3, "standard": 7, "full": 15}
+
+
+def _peak(target, dtype):
+    if target.arch is None:
+        return None
+    value = target.arch.peak_fp32_tflops if dtype == "float32" else target.arch.peak_fp16_tflops
+    return value or None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_matmul_throughput(dtype, torch_module, torch_device, target, run_options, faults, check):
+    torch = torch_module
+    level = run_options.level
+    n = (CPU_SIZES if torch_device == "cpu" else SIZES)[level]
+    fault = matching(faults, "matmul", dtype)
+    mm = (lambda a, b: run_faulty(fault, lambda x, y: x @ y, [a, b], {})) if fault else None
+    tflops, timing, a, b, c = matmul_tflops(torch, torch_device, dtype, n, REPEATS[level], mm)
+    rows = slice(0, 8)
+    ref = a[rows].double().cpu() @ b.double().cpu()
+    tol = tolerance_for(dtype, "matmul", n)
+    spot = compare(c[rows], ref, tol, a[rows].double().cpu().abs() @ b.double().cpu().abs())
+    peak = _peak(target, dtype)
+    m = {"n": n, "tflops": round(tflops, 4), "median_s": timing.median_s, "spread": round(timing.spread, 3),
+         "peak_tflops": peak, "fraction_of_peak": round(tflops / peak, 4) if peak else None}
+    name = f"{dtype} matmul {n}x{n}x{n} throughput"
+    if not spot.ok or not (math.isfinite(tflops) and tflops > 0):
+        check(failed(name, "correct results in a positive, finite time", spot.describe(tol) if not spot.ok
+                     else f"median time {timing.median_s}", measurements=m,
+                     why="a fast kernel that computes wrong numbers is not throughput"))
+    check(passed(name, "a measurement", f"{tflops:.3f} TFLOP/s" + (f" = {tflops / peak:.1%} of {peak} peak"
+                                                                    if peak else " (no theoretical peak known)"),
+                 measurements=m))
+
+
+def test_copy_bandwidth(torch_module, torch_device, target, run_options, check):
+    nbytes = (64 if torch_device == "cpu" else 256) * MIB
+    gbps, timing = copy_gbps(torch_module, torch_device, nbytes, REPEATS[run_options.level])
+    peak = target.arch.memory_bandwidth_gbs if target.arch and target.arch.memory_bandwidth_gbs else None
+    m = {"bytes": nbytes, "gbps": round(gbps, 2), "median_s": timing.median_s, "peak_gbps": peak,
+         "fraction_of_peak": round(gbps / peak, 4) if peak else None}
+    name = "device memory copy bandwidth"
+    if not (math.isfinite(gbps) and gbps > 0):
+        check(failed(name, "a positive, finite bandwidth", f"{gbps}", measurements=m))
+    check(passed(name, "a measurement", f"{gbps:.1f} GB/s" + (f" = {gbps / peak:.1%} of {peak} GB/s peak"
+                                                           if peak else ""), measurements=m))
