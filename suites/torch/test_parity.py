@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 
+from fixtures.verdict import failed, passed
 from fixtures.versions import parse_version
 from suites.torch.parity.faults import matching
 from suites.torch.parity.inputs import edge_examples, examples
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("quick")]
 
 
 @pytest.mark.parametrize("op_name, dtype", cases(), ids=[f"{o}-{d}" for o, d in cases()])
-def test_parity(op_name, dtype, torch_module, torch_device, faults, examples_per_case, record_property):
+def test_parity(op_name, dtype, torch_module, torch_device, faults, examples_per_case, check):
     op = OPS_BY_NAME[op_name]
     if op.min_version and parse_version(torch_module.__version__) < parse_version(op.min_version):
         pytest.skip(f"{op_name} needs torch >= {op.min_version}; found {torch_module.__version__}")
@@ -38,10 +39,8 @@ def test_parity(op_name, dtype, torch_module, torch_device, faults, examples_per
             return
         stats["examples"] += 1
         stats["worst_nmse"] = max(stats["worst_nmse"], outcome.worst_nmse)
-        assert outcome.ok, outcome.message()
-
-    for example in edge_examples(op, dtype):
-        one(example, drawn=False)
+        if not outcome.ok:
+            raise AssertionError(outcome.message())  # not `assert`: no rewriting noise around the message
 
     @settings(max_examples=examples_per_case, derandomize=True, database=None, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
@@ -49,10 +48,20 @@ def test_parity(op_name, dtype, torch_module, torch_device, faults, examples_per
     def drawn(example):
         one(example)
 
+    name = f"{op_name} in {dtype} on {torch_device} agrees with the CPU in float64"
+    expected = "every example within tolerance (see suites/torch/parity/tolerance.py)"
+    measurements: dict = {**stats, "injected_fault": str(fault) if fault else None}
+    failure = None
     try:
+        for example in edge_examples(op, dtype):
+            one(example, drawn=False)
         drawn()
-    finally:
-        for key, value in stats.items():
-            record_property(f"measure:{key}", value)
-        if fault:
-            record_property("measure:injected_fault", str(fault))
+    except AssertionError as exc:  # hypothesis has shrunk it; its example is in the notes
+        failure = f"{exc}\n" + "\n".join(getattr(exc, "__notes__", []))
+    measurements.update(stats)
+    if failure:
+        check(failed(name, expected, failure.strip(), measurements=measurements,
+                     why="wrong numbers on the GPU are silent: models give garbage without an error",
+                     remedy=f"re-run this case alone (pytest -k '{op_name}-{dtype}'); report it with the example above"))
+    check(passed(name, expected, f"{stats['examples']} examples passed ({stats['rejected']} rejected as not "
+                 f"representable in {dtype}); worst NMSE {stats['worst_nmse']:.3g}", measurements=measurements))
