@@ -1,5 +1,8 @@
 """suites/torch end to end on the CPU build: green as it is, and red where a fault is
-injected (a 1e-2 relative error in float32 matmul, a flipped softmax element, ...)."""
+injected (a 1e-2 relative error in float32 matmul, a flipped softmax element, ...).
+
+These runs are subprocesses: an in-process pytester run unloads the torch submodules it
+imported, and torch cannot register its operator libraries a second time."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ pytest.importorskip("torch")
 
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
     reports = pytester.path / "reports"
-    result = pytester.runpytest_inprocess(str(REPO / "suites" / "torch"), "--torch-device=cpu",
+    result = pytester.runpytest_subprocess(str(REPO / "suites" / "torch"), "--torch-device=cpu",
                                           f"--report-dir={reports}", "-p", "no:cacheprovider", *args)
     (path,) = reports.glob("*.json")
     return result, json.loads(path.read_text())
