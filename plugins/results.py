@@ -50,18 +50,27 @@ class Results:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     listeners: list[Callable[["Results"], None]] = field(default_factory=list)
 
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
+        """A record from the moment a test starts: if the run dies inside it, it shows as crashed."""
+        self._record(nodeid)
+        for listener in self.listeners:
+            listener(self)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Registered as a plugin object (like junitxml's LogXML), so the hook has its state."""
         self.update(report)
         for listener in self.listeners:
             listener(self)
 
-    def update(self, report: pytest.TestReport) -> dict[str, Any]:
-        rec = self.records.setdefault(report.nodeid, {
-            "nodeid": report.nodeid, "area": area_of(report.nodeid), "outcome": "running",
+    def _record(self, nodeid: str) -> dict[str, Any]:
+        return self.records.setdefault(nodeid, {
+            "nodeid": nodeid, "area": area_of(nodeid), "outcome": "running",
             "message": "", "duration": 0.0, "verdict": None, "measurements": {}, "known_issue": None,
             "known_issue_not_reproduced": [],
         })
+
+    def update(self, report: pytest.TestReport) -> dict[str, Any]:
+        rec = self._record(report.nodeid)
         rec["duration"] = round(rec["duration"] + getattr(report, "duration", 0.0), 4)
         for key, value in report.user_properties:
             if key == "verdict":

@@ -1,14 +1,19 @@
-"""Reports: the JSON document, the self-contained HTML page, and crash safety."""
+"""Reports written by the plugin: the JSON document (validated against the schema),
+the one-page HTML, redaction, crash safety, the baseline diff and JUnit output."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from reports.document import SCHEMA_FILE
 from tests.helpers import MACHINES, PLUGINS_CONFTEST, REPO
+
+jsonschema = pytest.importorskip("jsonschema")
 
 CHECKS = """
 import os
@@ -19,7 +24,8 @@ def test_pass(check):
     check(passed("a check", "x", "x", measurements={"gib": 48}))
 
 def test_fail(check):
-    check(failed("another check", "GTT >= 64 GiB", "GTT 48 GiB", remedy="raise pages_limit"))
+    check(failed("another check", "GTT >= 64 GiB", "GTT 48 GiB in /home/alice/x on 10.1.2.3",
+                 remedy="raise pages_limit"))
 
 @pytest.mark.skip(reason="not today")
 def test_skip():
@@ -27,34 +33,63 @@ def test_skip():
 """
 
 
-@pytest.fixture
-def doc(pytester: pytest.Pytester) -> dict:
-    pytester.makeconftest(PLUGINS_CONFTEST)
-    pytester.makepyfile(test_checks=CHECKS)
-    pytester.runpytest_inprocess(f"--sysroot={MACHINES / '780m-good'}")
-    (path,) = (pytester.path / "reports").glob("*.json")
+def validate(doc: dict) -> None:
+    jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text())).validate(doc)
+
+
+def only_report(directory: Path) -> dict:
+    (path,) = [p for p in directory.glob("*.json")]
     return json.loads(path.read_text())
 
 
-def test_json_document(doc):
-    assert doc["schema"] == "apu-conformance/1" and doc["finished"]
-    assert doc["target"]["gfx"] == "gfx1103" and doc["machine"]["kernel"]["release"]["text"] == "6.11.0-29-generic"
+@pytest.fixture
+def run(pytester: pytest.Pytester):
+    pytester.makeconftest(PLUGINS_CONFTEST)
+    pytester.makepyfile(test_checks=CHECKS)
+
+    runs = iter(range(100))
+
+    def go(*args: str) -> tuple[pytest.RunResult, dict]:
+        reports = pytester.path / f"reports{next(runs)}"
+        result = pytester.runpytest_inprocess(f"--sysroot={MACHINES / '780m-good'}", f"--report-dir={reports}", *args)
+        return result, only_report(reports)
+
+    return go
+
+
+def test_json_document_validates(run):
+    _, doc = run()
+    validate(doc)
+    assert doc["schema"] == "apu-conformance/2" and doc["status"] == "complete" and doc["finished"]
+    assert doc["target"]["gfx"] == "gfx1103"
+    summary = doc["machine"]["summary"]
+    assert summary["cpu"].startswith("AMD Ryzen 7 8700G") and summary["gtt_bytes"] == 48 * 1024**3
+    assert summary["gpus"] == [{"name": "AMD Radeon 780M Graphics", "gfx": "gfx1103", "pci": None}]
     by_name = {r["nodeid"].split("::")[-1]: r for r in doc["results"]}
-    assert by_name["test_pass"]["outcome"] == "passed" and by_name["test_pass"]["measurements"] == {"gib": 48}
+    assert by_name["test_pass"]["measurements"] == {"gib": 48}
     assert by_name["test_fail"]["verdict"]["remedy"] == "raise pages_limit"
     assert by_name["test_skip"]["outcome"] == "skipped" and by_name["test_skip"]["message"] == "not today"
-    assert doc["summary"] == {"other": {"passed": 1, "failed": 1, "skipped": 1}}
+    assert doc["areas"]["other"]["verdict"] == "broken"
+    assert doc["areas"]["other"]["reason"] == "1 of 2 checks failed: another check"
 
 
-def test_user_name_is_redacted(doc):
-    assert doc["machine"]["user"]["name"] == "<user>"
+def test_redacted_by_default_and_on_request_not(run):
+    _, doc = run()
+    text = json.dumps(doc)
+    assert doc["redacted"] and "/home/<user>/x" in text and "<ip>" in text and "alice" not in text
+    _, kept = run("--no-redact")
+    assert not kept["redacted"] and "/home/alice/x on 10.1.2.3" in json.dumps(kept)
 
 
-def test_html_is_self_contained_with_findings(doc):
-    html = open(doc["html"]).read()
-    assert "APU conformance report" in html and "Finding" in html and "Area" in html
-    assert 'rel="stylesheet" href=' not in html  # CSS inlined
-    assert "gfx1103" in html and "raise pages_limit" in html
+def test_html_page_is_self_contained(run, pytester):
+    result, doc = run()
+    page = (pytester.path / "reports0" / doc["html"]).read_text()
+    for words in ('id="verdicts"', 'id="machine"', 'id="memory-chart"', 'id="checks"', "raise pages_limit",
+                  doc["log_html"]):
+        assert words in page
+    for external in ("<link ", 'src="http', "src='http", "url(http", "@import"):
+        assert external not in page
+    assert result.outlines[-2].startswith("log:") and doc["html"] in result.outlines[-3]
 
 
 def test_no_report_for_collect_only(pytester):
@@ -70,10 +105,22 @@ def test_a_run_that_dies_leaves_a_valid_report(pytester):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=pytester.path,
                           capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 3
-    (path,) = (pytester.path / "reports").glob("*.json")
-    doc = json.loads(path.read_text())
-    assert doc["finished"] is None
+    doc = only_report(pytester.path / "reports")
+    validate(doc)
+    assert doc["status"] == "running" and doc["finished"] is None
     assert [r["outcome"] for r in doc["results"]] == ["passed", "running"]
+    from reports.document import upgrade
+
+    assert [r["outcome"] for r in upgrade(doc)["results"]] == ["passed", "crashed"]
+
+
+def test_interrupted_run_is_marked(pytester):
+    pytester.makeconftest(PLUGINS_CONFTEST)
+    pytester.makepyfile(test_a="def test_one():\n    raise KeyboardInterrupt\n\ndef test_two():\n    pass\n")
+    pytester.inline_run(no_reraise_ctrlc=True)
+    doc = only_report(pytester.path / "reports")
+    validate(doc)
+    assert doc["status"] == "interrupted"
 
 
 def test_unwritable_report_dir_is_reported_not_fatal(pytester):
@@ -84,3 +131,36 @@ def test_unwritable_report_dir_is_reported_not_fatal(pytester):
     result = pytester.runpytest_inprocess(f"--report-dir={blocker / 'sub'}", "-p", "no:html")
     assert result.ret == 0
     assert "report: could not write" in result.stdout.str()
+
+
+def test_baseline_regression_fails_the_run(pytester):
+    """Last night the user was in the render group; tonight not: the run goes red."""
+    good = pytester.path / "good"
+    kernel = str(REPO / "suites" / "kernel")
+    pytester.runpytest_inprocess(kernel, f"--sysroot={MACHINES / '780m-good'}", f"--report-dir={good}")
+    (old,) = good.glob("*.json")
+    result = pytester.runpytest_inprocess(kernel, f"--sysroot={MACHINES / '780m-good'}", f"--baseline={old}",
+                                          f"--report-dir={pytester.path / 'same'}")
+    assert result.ret == 0 and "no regressions, no fixes" in result.stdout.str()
+    result = pytester.runpytest_inprocess(kernel, f"--sysroot={MACHINES / '780m-no-render-group'}",
+                                          f"--baseline={old}", f"--report-dir={pytester.path / 'bad'}")
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert "REGRESSION suites/kernel/test_kernel.py::test_kfd_device_usable: passed -> failed" in out
+    doc = only_report(pytester.path / "bad")
+    assert len(doc["baseline"]["regressions"]) == 3
+
+
+def test_bad_baseline_is_a_usage_error(pytester):
+    pytester.makeconftest(PLUGINS_CONFTEST)
+    junk = pytester.path / "junk.json"
+    junk.write_text('{"hello": 1}')
+    result = pytester.runpytest_inprocess(f"--baseline={junk}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "not an APU conformance report" in result.stderr.str()
+
+
+def test_junit_xml_alongside(run, pytester):
+    run(f"--junitxml={pytester.path / 'junit.xml'}")
+    xml = (pytester.path / "junit.xml").read_text()
+    assert 'tests="3"' in xml and "another check: FAIL" in xml

@@ -15,7 +15,7 @@ from fixtures.parsers.numbers import parse_int
 from fixtures.parsers.properties import override_to_gfx
 from fixtures.profile import DeviceNode, DrmCard, SystemProfile
 from fixtures.sizes import GIB, MIB, format_bytes
-from fixtures.target import Target
+from fixtures.target import Target, target_card
 from fixtures.unknown import Unknown, known
 from fixtures.verdict import Verdict, failed, not_applicable, passed
 from fixtures.versions import parse_version, satisfies
@@ -26,20 +26,6 @@ HOST_HEADROOM = 4 * GIB
 TTM_PARAMS = ("pages_limit", "page_pool_size", "dma32_pages_limit")
 REBOOT = "rebuild the initramfs (Debian/Ubuntu: sudo update-initramfs -u; Fedora/Arch: sudo dracut -f " \
          "or sudo mkinitcpio -P) and reboot"
-
-
-def target_card(profile: SystemProfile, target: Target) -> DrmCard | None:
-    """The amdgpu card of the GPU under test: the one whose PCI id maps to the target, else the first."""
-    cards = profile.amd_cards
-    if target.arch:
-        for card in cards:
-            if card.device in target.arch.pci_device_ids:
-                return card
-    if target.node and target.node.device_id is not None:
-        for card in cards:
-            if card.device == target.node.device_id:
-                return card
-    return cards[0] if cards else None
 
 
 def generation(gfx: str) -> str:

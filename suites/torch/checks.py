@@ -9,7 +9,7 @@ from fixtures.sizes import format_bytes
 from fixtures.target import Target
 from fixtures.unknown import known
 from fixtures.verdict import Verdict, failed, not_applicable, passed
-from suites.kernel.checks import target_card
+from fixtures.target import target_card
 from suites.torch.device import LAUNCH_ERRORS, DeviceFacts
 
 CPU = "the device under test is the CPU (--torch-device=cpu)"

@@ -21,8 +21,12 @@ EXAMPLES = {"quick": 3, "standard": 10, "full": 60}  # hypothesis examples per o
 
 
 @pytest.fixture(scope="session")
-def torch_module() -> Any:
-    """The torch module, or a skip saying why it cannot be imported."""
+def torch_module(pytestconfig: pytest.Config) -> Any:
+    """The torch module, or a skip saying why it cannot be imported (or must not be used)."""
+    state = run_state(pytestconfig)
+    if state.profile.recorded and state.options.torch_device == "auto":
+        skip_here(f"replaying {state.profile.description}: the torch suite tests this machine's torch and GPU, "
+                  "not the recording's (add --torch-device=cpu to run it on this CPU anyway)")
     try:
         import torch
     except Exception as exc:  # noqa: BLE001 - a broken install raises anything

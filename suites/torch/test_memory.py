@@ -7,7 +7,7 @@ import pytest
 from fixtures.sizes import MIB, format_bytes
 from fixtures.unknown import known
 from fixtures.verdict import failed, not_applicable, passed
-from suites.kernel.checks import target_card
+from fixtures.target import target_card
 from suites.torch.memory import pattern_test
 
 pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("standard")]

@@ -1,0 +1,203 @@
+"""The report document: building blocks the pytest plugin writes with, and the loader,
+redaction and per-area verdicts that every reader (page, matrix, diff) shares.
+
+Schema: reports/schema.json (`apu-conformance/2`).  Version 1 documents (the first
+release) are upgraded on load; anything else is rejected with a message saying what
+was read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import is_dataclass
+from pathlib import Path
+from typing import Any
+
+from fixtures.unknown import Unknown
+
+SCHEMA = "apu-conformance/2"
+SUPPORTED = ("apu-conformance/1", SCHEMA)
+SCHEMA_FILE = Path(__file__).with_name("schema.json")
+OUTCOMES = ("passed", "failed", "error", "crashed", "skipped", "xfailed", "xpassed")
+BAD = ("failed", "error", "crashed")
+VERDICTS = ("works", "works with caveats", "broken", "not applicable")
+
+
+class ReportError(ValueError):
+    """A file that is not a report this code can read."""
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, Unknown, versions and tuples as plain JSON values."""
+    if isinstance(value, Unknown):
+        return {"unknown": value.why}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: to_jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+# -- verdicts per area -------------------------------------------------------------------
+
+def area_verdict(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """works / works with caveats / broken / not applicable, with a one-line reason."""
+    counts: dict[str, int] = {}
+    for rec in records:
+        counts[rec["outcome"]] = counts.get(rec["outcome"], 0) + 1
+    bad = [r for r in records if r["outcome"] in BAD]
+    caveats = [r for r in records if r["outcome"] in ("xfailed", "xpassed") or r.get("known_issue_not_reproduced")]
+    ran = [r for r in records if r["outcome"] not in ("skipped", "running")]
+    if bad:
+        names = ", ".join(_check_name(r) for r in bad[:3]) + (" …" if len(bad) > 3 else "")
+        verdict, reason = "broken", f"{len(bad)} of {len(ran)} checks failed: {names}"
+    elif caveats:
+        ids = sorted({(r.get("known_issue") or {}).get("id", "") for r in caveats} - {""})
+        verdict = "works with caveats"
+        reason = f"{len(ran) - len(caveats)} passed; known issues: {', '.join(ids) or 'see the checks'}"
+    elif ran:
+        verdict, reason = "works", f"all {len(ran)} checks passed" + (
+            f" ({counts.get('skipped', 0)} not applicable)" if counts.get("skipped") else "")
+    else:
+        first = next((r["message"] for r in records if r.get("message")), "nothing ran")
+        verdict, reason = "not applicable", first.splitlines()[0][:200]
+    return {"verdict": verdict, "reason": reason, "counts": counts}
+
+
+def area_verdicts(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    areas: dict[str, list[dict[str, Any]]] = {}
+    for rec in results:
+        areas.setdefault(rec["area"], []).append(rec)
+    return {area: area_verdict(recs) for area, recs in sorted(areas.items())}
+
+
+def _check_name(rec: dict[str, Any]) -> str:
+    verdict = rec.get("verdict")
+    if isinstance(verdict, dict) and verdict.get("check"):
+        return str(verdict["check"])
+    return rec["nodeid"].split("::")[-1]
+
+
+# -- redaction ---------------------------------------------------------------------------
+
+_MAC = re.compile(r"\b(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\b")
+_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])")
+_HOME = re.compile(r"(/home/|/Users/)[^/\s\"']+")
+_GPU_ID = re.compile(r"\bGPU-[0-9a-fA-F]{8,}\b")
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_SECRET_KEYS = re.compile(r"serial|uuid|mac_?addr", re.IGNORECASE)
+
+
+def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Host and user names, MAC/IPv4 addresses, home paths, GPU serials and UUIDs out."""
+    for secret in secrets:
+        if len(secret) >= 3:
+            text = text.replace(secret, "<redacted>")
+    text = _MAC.sub("<mac>", text)
+    text = _IPV4.sub("<ip>", text)
+    text = _HOME.sub(r"\1<user>", text)
+    text = _GPU_ID.sub("GPU-<serial>", text)
+    return _UUID.sub("<uuid>", text)
+
+
+def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
+    """Apply redact_text to every string of a JSON value; values of serial-like keys go."""
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, list):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: ("<redacted>" if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v, secrets))
+                for k, v in value.items()}
+    return value
+
+
+# -- loading -----------------------------------------------------------------------------
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a report; upgrade version 1; ReportError naming the file and the problem."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{p}: cannot be read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{p}: not JSON ({exc.msg} at line {exc.lineno}): is this a report?") from None
+    return upgrade(data, str(p))
+
+
+def upgrade(data: Any, where: str = "report") -> dict[str, Any]:
+    if not isinstance(data, dict) or "schema" not in data:
+        raise ReportError(f"{where}: not an APU conformance report (no 'schema' key)")
+    if data["schema"] not in SUPPORTED:
+        raise ReportError(f"{where}: schema {data['schema']!r} is not one of {', '.join(SUPPORTED)}; "
+                          "a newer suite wrote it: update this checkout")
+    results = data.get("results")
+    if not isinstance(results, list) or not all(isinstance(r, dict) and "nodeid" in r and "outcome" in r
+                                                 for r in results):
+        raise ReportError(f"{where}: 'results' is not a list of test records")
+    if data.get("status") != "complete":  # the run stopped inside these tests
+        for rec in results:
+            if rec.get("outcome") == "running":
+                rec["outcome"] = "crashed"
+    if data["schema"] == "apu-conformance/1":
+        data = dict(data)
+        data["schema"] = SCHEMA
+        data["status"] = "complete" if data.get("finished") else "incomplete"
+        for rec in data["results"]:
+            rec.setdefault("area", "other")
+        data.setdefault("machine", {})
+        data["machine"] = {"summary": {}, "profile": data["machine"]} if "profile" not in data["machine"] \
+            else data["machine"]
+        data["areas"] = area_verdicts(data["results"])
+        data.setdefault("versions", {})
+        data["redacted"] = False
+    return data
+
+
+# -- the machine at a glance ----------------------------------------------------------------
+
+def machine_summary(profile: Any, target: Any) -> dict[str, Any]:
+    """The facts a reader wants first, from the SystemProfile (no re-probing)."""
+    from fixtures.knowledge.tables import arch_by_pci_device, archs
+    from fixtures.target import target_card
+    from fixtures.unknown import known
+
+    names = {a.name: a.marketing_name for a in profile.rocminfo if a.is_gpu} if known(profile.rocminfo) else {}
+    gpus = []
+    for node in profile.gpu_nodes:
+        arch = archs().get(node.gfx or "")
+        name = names.get(node.gfx or "") or (arch.names[0] if arch and arch.names else f"KFD node {node.id}")
+        gpus.append({"name": name, "gfx": node.gfx, "pci": None})
+    if not gpus:
+        for gpu in profile.pci_gpus:
+            arch = arch_by_pci_device(gpu.device) if gpu.is_amd else None
+            vendor = {0x1002: "AMD", 0x10DE: "NVIDIA", 0x8086: "Intel"}.get(gpu.vendor, f"{gpu.vendor:04x}")
+            gpus.append({"name": f"{vendor} {gpu.device:04x}" + (f" ({arch.names[0]})" if arch and arch.names else ""),
+                         "gfx": arch.gfx if arch else None, "pci": gpu.slot})
+    card = target_card(profile, target)
+
+    def value(v: Any) -> Any:
+        return v if known(v) else None
+
+    release = profile.kernel.release
+    return {
+        "cpu": value(profile.cpu_model),
+        "distro": value(profile.distro),
+        "kernel": release.text if known(release) else None,
+        "rocm": profile.rocm.version_text if known(profile.rocm.version) else None,
+        "ram_bytes": value(profile.mem_total),
+        "vram_bytes": value(card.vram_total) if card else None,
+        "gtt_bytes": value(card.gtt_total) if card else None,
+        "gpus": gpus,
+        "env": dict(profile.env),
+        "ttm_pages_limit": profile.ttm.int_param("pages_limit"),
+        "hsa_override": profile.env.get("HSA_OVERRIDE_GFX_VERSION"),
+    }
