@@ -23,8 +23,9 @@ CPU_SIZES = {"quick": 256, "standard": 512, "full": 1024}
 REPEATS = {"quick": 3, "standard": 7, "full": 15}
 
 
-def _peak(target, dtype):
-    if target.arch is None:
+def _peak(target, dtype, device):
+    """The target GPU's theoretical peak; none when the device under test is the CPU."""
+    if target.arch is None or device == "cpu":
         return None
     value = target.arch.peak_fp32_tflops if dtype == "float32" else target.arch.peak_fp16_tflops
     return value or None
@@ -42,7 +43,7 @@ def test_matmul_throughput(dtype, torch_module, torch_device, target, run_option
     ref = a[rows].double().cpu() @ b.double().cpu()
     tol = tolerance_for(dtype, "matmul", n)
     spot = compare(c[rows], ref, tol, a[rows].double().cpu().abs() @ b.double().cpu().abs())
-    peak = _peak(target, dtype)
+    peak = _peak(target, dtype, torch_device)
     m = {"n": n, "tflops": round(tflops, 4), "median_s": timing.median_s, "spread": round(timing.spread, 3),
          "peak_tflops": peak, "fraction_of_peak": round(tflops / peak, 4) if peak else None}
     name = f"{dtype} matmul {n}x{n}x{n} throughput"
@@ -58,7 +59,8 @@ def test_matmul_throughput(dtype, torch_module, torch_device, target, run_option
 def test_copy_bandwidth(torch_module, torch_device, target, run_options, check):
     nbytes = (64 if torch_device == "cpu" else 256) * MIB
     gbps, timing = copy_gbps(torch_module, torch_device, nbytes, REPEATS[run_options.level])
-    peak = target.arch.memory_bandwidth_gbs if target.arch and target.arch.memory_bandwidth_gbs else None
+    peak = target.arch.memory_bandwidth_gbs if target.arch and torch_device != "cpu" else None
+    peak = peak or None
     m = {"bytes": nbytes, "gbps": round(gbps, 2), "median_s": timing.median_s, "peak_gbps": peak,
          "fraction_of_peak": round(gbps / peak, 4) if peak else None}
     name = "device memory copy bandwidth"
