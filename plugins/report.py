@@ -16,13 +16,11 @@ from typing import Any
 
 import pytest
 
-from fixtures.components import package_version
 from plugins.results import Results, results_key
 from plugins.state import run_state
 from reports.document import SCHEMA, area_verdicts, machine_summary, redact, to_jsonable
 
 report_key = pytest.StashKey["ReportWriter"]()
-PACKAGES = ("torch", "transformers", "onnxruntime")
 EXIT_INTERRUPTED = 2
 EXIT_INTERNAL = 3
 
@@ -64,7 +62,7 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
 
     def document(self, results: Results) -> dict[str, Any]:
         state = run_state(self.config)
-        versions = {p: package_version(p) for p in PACKAGES}
+        versions = dict(state.profile.package_versions)  # the recording's, when replaying one
         versions.update(state.component_versions)
         records = list(results.records.values())
         doc = {
