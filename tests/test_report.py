@@ -164,3 +164,17 @@ def test_junit_xml_alongside(run, pytester):
     run(f"--junitxml={pytester.path / 'junit.xml'}")
     xml = (pytester.path / "junit.xml").read_text()
     assert 'tests="3"' in xml and "another check: FAIL" in xml
+
+
+def test_internal_error_never_reads_as_passed(pytester):
+    pytester.makeconftest(PLUGINS_CONFTEST + "\n\ndef pytest_runtest_logfinish(nodeid, location):\n"
+                                             "    raise RuntimeError('a broken plugin')\n")
+    pytester.makepyfile(test_a="def test_one():\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:html")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    doc = only_report(pytester.path / "reports")
+    validate(doc)
+    assert doc["status"] == "internal-error"
+    from reports.page import render_page
+
+    assert "do not trust passes" in render_page(doc)
