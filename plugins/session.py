@@ -59,13 +59,14 @@ def run_options(pytestconfig: pytest.Config) -> RunOptions:
 
 
 @pytest.fixture
-def check(request: pytest.FixtureRequest) -> Callable[[Verdict], Verdict]:
+def check(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     """Conclude a test from a Verdict: fail with its message, skip when not applicable.
 
     The verdict travels to the report in `user_properties` (xdist forwards those).
+    Returns None, so `return check(passed(...))` ends a test that has more to say after.
     """
 
-    def conclude(verdict: Verdict) -> Verdict:
+    def conclude(verdict: Verdict) -> None:
         request.node.user_properties.append(("verdict", verdict.as_dict()))
         for key, value in verdict.measurements.items():
             request.node.user_properties.append((f"measure:{key}", value))
@@ -73,6 +74,5 @@ def check(request: pytest.FixtureRequest) -> Callable[[Verdict], Verdict]:
             pytest.fail(verdict.message(), pytrace=False)
         if verdict.status == NOT_APPLICABLE:
             skip_here(f"{verdict.check}: not applicable: {verdict.found}")
-        return verdict
 
     return conclude

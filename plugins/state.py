@@ -22,6 +22,7 @@ class RunOptions:
     level: str
     report_dir: str | None
     torch_device: str = "auto"
+    hf_model: str | None = None
     inject_faults: tuple[str, ...] = ()
 
 

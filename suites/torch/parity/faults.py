@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 KINDS = ("rel", "flip", "lowp")
-EXTRA_TARGETS = ("training",)  # besides the parity ops: the training test's logits
+# Besides the parity ops: the training test's logits, a layer of the device's HF model,
+# and the output of the ONNX Runtime provider under test.
+EXTRA_TARGETS = ("training", "hf", "onnxruntime")
 
 
 @dataclass(frozen=True)

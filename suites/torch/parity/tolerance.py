@@ -107,12 +107,12 @@ class Comparison:
     worst_bound: float | None
     special_mismatch: str | None
 
-    def describe(self, tol: Tolerance) -> str:
+    def describe(self, tol: Tolerance, reference: str = "CPU float64") -> str:
         if self.special_mismatch:
             return f"non-finite values differ: {self.special_mismatch}"
         parts = []
         if self.worst_index is not None:
-            parts.append(f"worst element {list(self.worst_index)}: device {self.worst_actual:.9g} vs CPU float64 "
+            parts.append(f"worst element {list(self.worst_index)}: device {self.worst_actual:.9g} vs {reference} "
                          f"{self.worst_expected:.9g} (allowed +-{self.worst_bound:.3g})")
         parts.append(f"max abs err {self.max_abs:.3g}, max rel err {self.max_rel:.3g}")
         parts.append(f"NMSE {self.nmse:.3g} (limit {tol.nmse_limit:g})")

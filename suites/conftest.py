@@ -1,5 +1,6 @@
-"""Fixtures of the torch suite.  torch is imported here, inside fixtures, never at
-collection: `pytest --collect-only` does not load it."""
+"""Fixtures shared by the suites that use torch (torch, hf, onnxruntime).  torch is
+imported here, inside fixtures, never at collection: `pytest --collect-only` does not
+load it."""
 
 from __future__ import annotations
 
@@ -21,12 +22,18 @@ EXAMPLES = {"quick": 3, "standard": 10, "full": 60}  # hypothesis examples per o
 
 
 @pytest.fixture(scope="session")
-def torch_module(pytestconfig: pytest.Config) -> Any:
-    """The torch module, or a skip saying why it cannot be imported (or must not be used)."""
+def live_machine(pytestconfig: pytest.Config) -> None:
+    """Suites that run software (torch, Transformers, ONNX Runtime) test this machine: when a
+    recording is replayed they skip, unless --torch-device names a device explicitly."""
     state = run_state(pytestconfig)
     if state.profile.recorded and state.options.torch_device == "auto":
-        skip_here(f"replaying {state.profile.description}: the torch suite tests this machine's torch and GPU, "
+        skip_here(f"replaying {state.profile.description}: this suite tests this machine's software and GPU, "
                   "not the recording's (add --torch-device=cpu to run it on this CPU anyway)")
+
+
+@pytest.fixture(scope="session")
+def torch_module(live_machine: None) -> Any:
+    """The torch module, or a skip saying why it cannot be imported (or must not be used)."""
     try:
         import torch
     except Exception as exc:  # noqa: BLE001 - a broken install raises anything
