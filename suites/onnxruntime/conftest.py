@@ -16,6 +16,10 @@ def ort(pytestconfig: pytest.Config, live_machine: None) -> Any:
         import onnxruntime
     except Exception as exc:  # noqa: BLE001 - a broken install raises anything
         skip_here(f"onnxruntime could not be imported: {type(exc).__name__}: {exc}")
+    # ONNX Runtime sends telemetry events (seen here: a connection to
+    # mobile.events.data.microsoft.com); an offline conformance run must not phone home.
+    if hasattr(onnxruntime, "disable_telemetry_events"):
+        onnxruntime.disable_telemetry_events()
     run_state(pytestconfig).component_versions["onnxruntime"] = onnxruntime.__version__
     return onnxruntime
 
