@@ -95,3 +95,18 @@ def test_replaying_a_recording_does_not_judge_this_machines_software(pytester):
     (path,) = reports.glob("*.json")
     doc = json.loads(path.read_text())
     assert all(r["outcome"] == "skipped" and "replaying" in r["message"] for r in doc["results"])
+
+
+def test_listed_provider_that_cannot_start_is_reported(pytester):
+    """A GPU provider that onnxruntime lists but cannot create a session with fails, with its error."""
+    pytester.makepyfile(listed_provider=(
+        "import onnxruntime\n"
+        "_real = onnxruntime.get_available_providers\n"
+        "onnxruntime.get_available_providers = lambda: ['MIGraphXExecutionProvider', *_real()]\n"))
+    reports = pytester.path / "reports"
+    pytester.runpytest_subprocess(str(REPO / "suites" / "onnxruntime"), "--torch-device=cpu", "-k", "gpu_providers",
+                                  f"--report-dir={reports}", "-p", "no:cacheprovider", "-p", "listed_provider")
+    (path,) = reports.glob("*.json")
+    doc = json.loads(path.read_text())
+    assert {r["outcome"] for r in doc["results"]} == {"failed"}
+    assert all("MIGraphXExecutionProvider is listed but failed" in r["message"] for r in doc["results"])
