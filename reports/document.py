@@ -86,7 +86,7 @@ def _check_name(rec: dict[str, Any]) -> str:
 # -- redaction ---------------------------------------------------------------------------
 
 _MAC = re.compile(r"\b(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\b")
-_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])")
+_IPV4 = re.compile(r"(?<![\w.])(?!127\.|0\.0\.0\.0)(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])")
 _HOME = re.compile(r"(/home/|/Users/)[^/\s\"']+")
 _GPU_ID = re.compile(r"\bGPU-[0-9a-fA-F]{8,}\b")
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
@@ -94,7 +94,7 @@ _SECRET_KEYS = re.compile(r"serial|uuid|mac_?addr", re.IGNORECASE)
 
 
 def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Host and user names, MAC/IPv4 addresses, home paths, GPU serials and UUIDs out."""
+    """Host and user names, MAC/IPv4 addresses (loopback kept), home paths, GPU serials and UUIDs out."""
     for secret in secrets:
         if len(secret) >= 3:
             text = text.replace(secret, "<redacted>")

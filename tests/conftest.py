@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import requests  # noqa: F401 - imported before any in-process pytester run, which would unload it half-way
+
 
 from fixtures.machine import RecordedMachine
 from fixtures.probe import probe

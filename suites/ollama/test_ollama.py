@@ -1,0 +1,47 @@
+"""Is ollama set up for this GPU, does it put a model that fits entirely on it, how fast?"""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.parsers.ollama import parse_ollama_log
+from suites.ollama import checks
+
+pytestmark = [pytest.mark.level("standard")]
+
+
+def test_service_environment(system, target, check):
+    check(checks.service_environment(system, target))
+
+
+def test_server_version(ollama, target, request, check):
+    verdict = checks.server_version(ollama.version, target)
+    ids = [i.id for i in checks.issues_for(ollama.version, target)]
+    if ids:
+        request.applymarker(pytest.mark.known_issue(*ids))
+    check(verdict)
+
+
+def test_model_fully_on_gpu(ollama, ollama_load, system, target, request, check):
+    verdict, ids = checks.offload(ollama_load.model, ollama_load.loaded, system, target, ollama.version)
+    if ids:
+        request.applymarker(pytest.mark.known_issue(*ids))
+    check(verdict)
+
+
+def test_generation_speed(ollama_load, target, check):
+    check(checks.speed(ollama_load.answer, ollama_load.loaded, target))
+
+
+def test_server_log(ollama, ollama_load, target, check):
+    from fixtures.verdict import not_applicable
+
+    if ollama.log_path is None:
+        return check(not_applicable("the ollama log shows the GPU found and the layers offloaded",
+                                    "no log: give --ollama-log FILE (journalctl -u ollama) or use --ollama-spawn"))
+    try:
+        text = ollama.log_path.read_text(errors="replace")
+    except OSError as exc:
+        return check(not_applicable("the ollama log shows the GPU found and the layers offloaded",
+                                    f"{ollama.log_path} could not be read: {exc}"))
+    check(checks.server_log(parse_ollama_log(text), target))

@@ -1,0 +1,176 @@
+"""suites/ollama against the simulated server's scenarios, the fake `ollama serve`, and
+recorded service set-ups; plus the log/ps parsers on real captures."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from fixtures.parsers.ollama import parse_api_ps, parse_ollama_log, parse_ps_table, processor_text
+from fixtures.parsers.systemd import parse_environment
+from tests.helpers import MACHINES, REPO, capture_body
+from tests.ollama_sim import SimulatedOllama
+
+SEED_OVERRIDE = """[Service]
+Environment="HSA_OVERRIDE_GFX_VERSION=11.0.0" # 780m
+Environment="OLLAMA_MAX_LOADED_MODELS=1"
+Environment="OLLAMA_NUM_PARALLEL=1"
+"""
+UNIT = "[Unit]\nDescription=Ollama Service\n[Service]\nExecStart=/usr/local/bin/ollama serve\nEnvironment=\"PATH=/usr/bin\"\n"
+
+
+def run(pytester: pytest.Pytester, *args: str, machine: str | Path = "780m-good") -> tuple[pytest.RunResult, dict]:
+    reports = pytester.path / f"reports-{len(list(pytester.path.glob('reports-*')))}"
+    root = machine if isinstance(machine, Path) else MACHINES / machine
+    result = pytester.runpytest_inprocess(str(REPO / "suites" / "ollama"), f"--sysroot={root}",
+                                          f"--report-dir={reports}", "-p", "no:cacheprovider", *args)
+    (path,) = reports.glob("*.json")
+    return result, json.loads(path.read_text())
+
+
+def by_test(doc: dict) -> dict[str, dict]:
+    return {r["nodeid"].split("::")[-1]: r for r in doc["results"]}
+
+
+def test_gtt_aware_server_passes(pytester):
+    with SimulatedOllama("gtt") as sim:
+        result, doc = run(pytester, f"--ollama-url={sim.url}")
+    t = by_test(doc)
+    assert t["test_model_fully_on_gpu"]["outcome"] == "passed"
+    assert "ollama ps: 100% GPU" in t["test_model_fully_on_gpu"]["verdict"]["found"]
+    speed = t["test_generation_speed"]["measurements"]
+    assert speed["tokens_per_s"] == 20.0 and speed["bound_tokens_per_s"] == pytest.approx(68.92, rel=1e-3)
+    assert doc["versions"]["ollama"] == "0.6.6"
+    assert not sim.state.loaded  # left as found: the model this suite loaded was unloaded
+
+
+def test_vram_only_server_fails_with_split_and_known_issue(pytester):
+    with SimulatedOllama("vram-only") as sim:
+        _, doc = run(pytester, f"--ollama-url={sim.url}")
+    rec = by_test(doc)["test_model_fully_on_gpu"]
+    assert rec["outcome"] == "xfailed"  # 0.6.6 on an APU: ollama#5471 covers it
+    assert "ollama ps: 59%/41% CPU/GPU" in rec["verdict"]["found"]
+    assert "about the VRAM carve-out" in rec["verdict"]["found"]
+    assert "known issue ollama-5471" in rec["message"] and "github.com/ollama/ollama/issues/5471" in rec["message"]
+
+
+def test_vram_only_server_outside_the_issue_fails_plainly(pytester, monkeypatch):
+    from fixtures.knowledge import tables
+
+    real = tables.known_issues()
+    patched = {k: v for k, v in real.items() if v.component != "ollama"}
+    monkeypatch.setattr("suites.ollama.checks.known_issues", lambda: patched)
+    with SimulatedOllama("vram-only") as sim:
+        _, doc = run(pytester, f"--ollama-url={sim.url}")
+    rec = by_test(doc)["test_model_fully_on_gpu"]
+    assert rec["outcome"] == "failed" and "59%/41% CPU/GPU" in rec["message"]
+
+
+@pytest.mark.parametrize("scenario, words", [
+    ("error", "HTTP 500: llama runner process has terminated"),
+    ("timeout", "did not answer within 1 s"),
+])
+def test_broken_servers_give_clear_messages(pytester, scenario, words):
+    with SimulatedOllama(scenario) as sim:
+        result, doc = run(pytester, f"--ollama-url={sim.url}", "--ollama-timeout=1")
+    failing = [r for r in doc["results"] if r["outcome"] == "error"]
+    assert failing and all(words in r["message"] for r in failing)
+    assert "Traceback" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
+
+
+def test_junk_answers_are_named(pytester):
+    with SimulatedOllama("junk") as sim:
+        _, doc = run(pytester, f"--ollama-url={sim.url}")
+    messages = {r["message"] for r in doc["results"] if r["outcome"] == "skipped" and "model list" in r["message"]}
+    assert messages and "not JSON: '<html>proxy login</html>'" in messages.pop()
+
+
+def test_no_server_skips_with_the_url_tried(pytester):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result, doc = run(pytester, f"--ollama-url=http://127.0.0.1:{port}")
+    assert result.ret == 0
+    reasons = {r["message"] for r in doc["results"] if r["nodeid"].endswith(("server_version", "fully_on_gpu"))}
+    assert reasons == {f"no ollama server: http://127.0.0.1:{port}/api/version could not be reached: ConnectionError"}
+
+
+def test_spawned_fake_ollama_is_started_checked_and_stopped(pytester, monkeypatch):
+    monkeypatch.setenv("PATH", f"{REPO / 'tests' / 'fake_bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("OLLAMA_SIM_SCENARIO", "vram-only")
+    pidfile = pytester.path / "ollama.pid"
+    monkeypatch.setenv("OLLAMA_SIM_PIDFILE", str(pidfile))
+    _, doc = run(pytester, "--ollama-spawn")
+    t = by_test(doc)
+    assert t["test_server_log"]["outcome"] == "failed"
+    assert "offloaded 3/23 layers to GPU" in t["test_server_log"]["verdict"]["found"]
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # no orphan left
+    (log,) = (pytester.path / "reports-0").glob("ollama-serve-*.log")
+    assert "HSA_OVERRIDE_GFX_VERSION=11.0.0" in log.read_text()  # the arch table's override, as the seed sets it
+
+
+def test_spawn_without_ollama_skips(pytester, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    _, doc = run(pytester, "--ollama-spawn")
+    assert any("no ollama executable on PATH" in r["message"] for r in doc["results"])
+
+
+def test_service_environment(pytester, derive):
+    good = derive("780m-good", {"/etc/systemd/system/ollama.service": UNIT,
+                                "/etc/systemd/system/ollama.service.d/override.conf": SEED_OVERRIDE})
+    _, doc = run(pytester, "-k", "service", machine=good)
+    assert by_test(doc)["test_service_environment"]["outcome"] == "passed"
+    bare = derive("780m-good", {"/etc/systemd/system/ollama.service": UNIT})
+    _, doc = run(pytester, "-k", "service", machine=bare)
+    rec = by_test(doc)["test_service_environment"]
+    assert rec["outcome"] == "failed" and "sudo systemctl edit ollama" in rec["verdict"]["remedy"]
+    _, doc = run(pytester, "-k", "service")
+    assert by_test(doc)["test_service_environment"]["outcome"] == "skipped"
+
+
+# -- parsers ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("capture, offloaded, layers", [
+    ("ollama-log-gfx1103-ollama12303b.txt", 0, 35),
+    ("ollama-log-gfx1100-ollama11420.txt", 15, 49),
+    ("ollama-log-dgpu-ollama12922.txt", 5, 67),
+    ("ollama-log-gfx1151-rocm4909.txt", 37, 37),
+    ("ollama-log-nvidia-ollama10823.txt", 49, 63),  # hard-wrapped by the poster
+])
+def test_offload_lines_of_every_format(capture, offloaded, layers):
+    log = parse_ollama_log(capture_body(capture))
+    assert (log.offloaded, log.layers) == (offloaded, layers)
+
+
+def test_discovery_lines():
+    assert parse_ollama_log(capture_body("ollama-log-gfx1103-ollama4099.txt")).unsupported == ("gfx1103",)
+    assert "falling back to CPU" in parse_ollama_log(capture_body("ollama-log-apu-ollama2566.txt")).cpu_fallback
+    two = parse_ollama_log(capture_body("ollama-log-gfx1151-override-rjmalagon34.txt")).devices
+    assert [d["compute"] for d in two] == ["gfx1151", "gfx1151"] and two[1]["type"] == "iGPU"
+    gpus = parse_ollama_log(capture_body("ollama-log-gfx1100-7900xt-ollama13002.txt")).gpus
+    assert gpus == (("AMD Radeon RX 7900 XT", "gfx1100"),)
+    cpu = parse_ollama_log(capture_body("ollama-log-cpuonly-ollama12903.txt")).devices
+    assert cpu[0]["library"] == "cpu"
+
+
+def test_ps_outputs():
+    (row,) = parse_ps_table(capture_body("ollama-ps-gfx1030-ollama13569.txt"))
+    assert row.processor == "100% CPU"
+    (model,) = parse_api_ps(capture_body("ollama-ps-unknown-apijson-nirmato13.txt"))
+    assert model.processor == "100% GPU" and model.gpu_fraction == 1.0
+    (old,) = parse_api_ps('{"models": [{"name": "m", "size": 100}]}')  # old servers omit size_vram when 0
+    assert old.processor == "100% CPU"
+    assert parse_api_ps("<html>") is None and parse_api_ps('{"models": 3}') is None
+    assert processor_text(1000, 410) == "59%/41% CPU/GPU"
+
+
+def test_systemd_environment_parsing():
+    env = parse_environment(UNIT + SEED_OVERRIDE)
+    assert env["HSA_OVERRIDE_GFX_VERSION"] == "11.0.0" and env["OLLAMA_NUM_PARALLEL"] == "1"
+    assert parse_environment("[Service]\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n") == {"B": "2"}
