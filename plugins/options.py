@@ -57,6 +57,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="an ollama server log to check (e.g. journalctl -u ollama > ollama.log)")
     group.addoption("--ollama-timeout", default=300.0, type=float, metavar="SECONDS",
                     help="how long a generate request may take (default 300)")
+    group.addoption("--docker-image", default="rocm/rocm-terminal", metavar="IMAGE",
+                    help="ROCm image for the docker checks (default rocm/rocm-terminal; never pulled unless "
+                         "--docker-pull)")
+    group.addoption("--docker-pull", action="store_true", default=False,
+                    help="pull --docker-image when it is not present locally")
+    group.addoption("--live", action="store_true", default=False,
+                    help="with --sysroot, still run the suites that use this machine's software (torch, hf, "
+                         "onnxruntime, docker) instead of skipping them")
     group.addoption(INJECT_FAULT_OPTION, action="append", default=[], metavar="OP:DTYPE:FAULT",
                     help="perturb what the device returns for OP in DTYPE (rel=R, flip or lowp=DTYPE) to prove "
                          "the parity tests catch it; '*' matches any op or dtype; repeatable")

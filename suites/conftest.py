@@ -24,11 +24,11 @@ EXAMPLES = {"quick": 3, "standard": 10, "full": 60}  # hypothesis examples per o
 @pytest.fixture(scope="session")
 def live_machine(pytestconfig: pytest.Config) -> None:
     """Suites that run software (torch, Transformers, ONNX Runtime) test this machine: when a
-    recording is replayed they skip, unless --torch-device names a device explicitly."""
+    recording is replayed they skip, unless --live or --torch-device says to run them here."""
     state = run_state(pytestconfig)
-    if state.profile.recorded and state.options.torch_device == "auto":
+    if state.profile.recorded and state.options.torch_device == "auto" and not pytestconfig.getoption("live"):
         skip_here(f"replaying {state.profile.description}: this suite tests this machine's software and GPU, "
-                  "not the recording's (add --torch-device=cpu to run it on this CPU anyway)")
+                  "not the recording's (add --live, or --torch-device=cpu, to run it here anyway)")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,106 @@
+"""Docker checks as pure functions over CLI results and the probed host."""
+
+from __future__ import annotations
+
+from fixtures.parsers.properties import override_to_gfx
+from fixtures.parsers.rocminfo import parse_rocminfo
+from fixtures.profile import SystemProfile
+from fixtures.target import Target
+from fixtures.unknown import known
+from fixtures.verdict import Verdict, failed, not_applicable, passed
+from fixtures.versions import parse_version
+from suites.docker.cli import Result
+
+DAEMON_DOWN = ("cannot connect to the docker daemon", "is the docker daemon running", "no such file or directory")
+PERMISSION = ("permission denied",)
+
+
+def daemon(version: dict | None, result: Result) -> Verdict:
+    name = "the docker daemon is reachable and usable by this user"
+    text = result.said()
+    low = (result.stderr + result.stdout + (result.error or "")).lower()
+    if version and isinstance(version.get("Server"), dict):
+        return passed(name, "docker version answers for client and server",
+                      f"client {version.get('Client', {}).get('Version', '?')}, server {version['Server'].get('Version', '?')}")
+    if any(p in low for p in PERMISSION):
+        return failed(name, "this user may use the docker socket", text,
+                      why="/var/run/docker.sock belongs to root and the docker group",
+                      remedy="sudo usermod -aG docker $USER, then log out and back in (or run the suite with sudo)")
+    if any(p in low for p in DAEMON_DOWN):
+        return not_applicable(name, f"no docker daemon: {text} (sudo systemctl start docker)")
+    return failed(name, "docker version answers for client and server", text or "no answer",
+                  remedy="run `docker version` yourself and read its error")
+
+
+def run_flags(profile: SystemProfile, override: str | None) -> list[str]:
+    """The flags the seed uses, with the render group by number (its name differs in images)."""
+    flags = ["--device=/dev/kfd", "--device=/dev/dri", "--group-add", "video", "--security-opt", "seccomp=unconfined"]
+    gids = sorted({n.gid for n in profile.device_nodes if n.exists and n.gid is not None})
+    for gid in gids:
+        flags += ["--group-add", str(gid)]
+    if override:
+        flags += ["-e", f"HSA_OVERRIDE_GFX_VERSION={override}"]
+    return flags
+
+
+def host_nodes(profile: SystemProfile) -> Verdict:
+    name = "the host has the device nodes to pass through"
+    kfd = profile.device_node("/dev/kfd")
+    renders = [n.path for n in profile.render_nodes if n.exists]
+    if kfd.exists and renders:
+        return passed(name, "/dev/kfd and /dev/dri/renderD*", f"/dev/kfd, {', '.join(renders)}")
+    return failed(name, "/dev/kfd and /dev/dri/renderD*", f"/dev/kfd {'present' if kfd.exists else 'missing'}, "
+                  f"render nodes: {', '.join(renders) or 'none'}", remedy="run the kernel suite: amdgpu/KFD first")
+
+
+def sees_gpu(result: Result, target: Target, override: str | None) -> Verdict:
+    name = "a container with --device=/dev/kfd --device=/dev/dri sees the GPU"
+    accepted = {target.gfx} | ({override_to_gfx(override)} if override else set())
+    expected = f"rocminfo in the container lists a GPU agent {' or '.join(sorted(a for a in accepted if a))}"
+    if result.error:
+        return failed(name, expected, result.error, remedy="check that the image runs at all: docker run IMAGE true")
+    gpus = [a.name for a in parse_rocminfo(result.stdout) if a.is_gpu]
+    if any(g in accepted for g in gpus):
+        return passed(name, expected, f"GPU agents: {', '.join(gpus)}")
+    said = result.said()
+    remedy = "pass --device=/dev/kfd --device=/dev/dri and --group-add the host's render gid"
+    if "permission denied" in said.lower() or "unable to open /dev/kfd" in said.lower():
+        remedy = "the container user lacks the device nodes' group: --group-add the render group's number (see `ls -ln /dev/kfd`)"
+    return failed(name, expected, f"GPU agents: {', '.join(gpus) or 'none'}; rocminfo said: {said}", remedy=remedy)
+
+
+def isolated(result: Result) -> Verdict:
+    name = "a container without the device flags sees no /dev/kfd"
+    if result.error:
+        return failed(name, "/dev/kfd absent", result.error)
+    if "absent" in result.stdout:
+        return passed(name, "/dev/kfd absent", "absent")
+    return failed(name, "/dev/kfd absent", result.stdout.strip()[:200] or result.said(),
+                  why="a container that gets the GPU without asking means devices are passed by default "
+                      "(--privileged, or a daemon default)", remedy="check /etc/docker/daemon.json and the run flags")
+
+
+def rocm_matches(result: Result, profile: SystemProfile, image: str) -> Verdict:
+    name = "the image's ROCm matches the host's (major.minor)"
+    host = profile.rocm.version
+    if not known(host):
+        return not_applicable(name, f"host ROCm unknown: {host}")
+    image_version = parse_version(result.stdout.strip()) if result.ok else None
+    if image_version is None:
+        return failed(name, f"ROCm {host} in {image}", f"/opt/rocm/.info/version in the image: {result.said()}",
+                      remedy="use an image built on ROCm (rocm/rocm-terminal, rocm/pytorch)")
+    same = image_version.release[:2] == host.release[:2]  # type: ignore[union-attr]
+    found = f"image ROCm {image_version}, host ROCm {host}"
+    if same:
+        return passed(name, "same major.minor", found)
+    return failed(name, "same major.minor", found, why="user-space ROCm much newer or older than the host's driver "
+                  "stack is not a supported combination", remedy=f"pick the image tag for ROCm {host}")
+
+
+def override_passes(result: Result, override: str) -> Verdict:
+    name = "HSA_OVERRIDE_GFX_VERSION reaches the container"
+    got = result.stdout.strip()
+    if result.ok and got == override:
+        return passed(name, f"HSA_OVERRIDE_GFX_VERSION={override} inside", got)
+    return failed(name, f"HSA_OVERRIDE_GFX_VERSION={override} inside", got or result.said(),
+                  remedy=f"docker run -e HSA_OVERRIDE_GFX_VERSION={override} ...")

@@ -1,0 +1,70 @@
+"""suites/docker against a fake `docker` replaying recorded outputs (tests/data/docker):
+daemon down, permission denied, no devices in the container, mismatched ROCm, success."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.helpers import MACHINES, REPO
+
+
+def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, scenario: str, *args: str) -> dict:
+    monkeypatch.setenv("PATH", f"{REPO / 'tests' / 'fake_bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_DOCKER_SCENARIO", scenario)
+    monkeypatch.setenv("FAKE_DOCKER_LOG", str(pytester.path / "docker.log"))
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_inprocess(str(REPO / "suites" / "docker"), f"--sysroot={MACHINES / '780m-good'}",
+                                          "--live", f"--report-dir={reports}", "-p", "no:cacheprovider", *args)
+    assert "Traceback" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
+    (path,) = reports.glob("*.json")
+    return {r["nodeid"].split("::")[-1]: r for r in json.loads(path.read_text())["results"]}
+
+
+def outcomes(results: dict) -> dict[str, str]:
+    return {k: v["outcome"] for k, v in results.items()}
+
+
+def test_success(pytester, monkeypatch):
+    got = run(pytester, monkeypatch, "success")
+    assert set(outcomes(got).values()) == {"passed"}, outcomes(got)
+    assert "GPU agents: gfx1103" in got["test_container_sees_gpu"]["verdict"]["found"]
+    log = (pytester.path / "docker.log").read_text().splitlines()
+    runs = [l.split("--name ")[1].split()[0] for l in log if l.startswith("run ")]
+    removed = [l.split()[-1] for l in log if l.startswith("rm -f")]
+    assert runs and sorted(runs) == sorted(removed)  # every container removed afterwards
+    flagged = next(l for l in log if "rocminfo" in l)
+    assert "--group-add 992" in flagged and "-e HSA_OVERRIDE_GFX_VERSION=11.0.0" in flagged  # render gid, override
+
+
+def test_daemon_down_skips_with_reason(pytester, monkeypatch):
+    got = run(pytester, monkeypatch, "daemon-down")
+    assert {k for k, v in outcomes(got).items() if v != "skipped"} == {"test_host_device_nodes"}
+    assert "Is the docker daemon running?" in got["test_daemon_usable"]["message"]
+
+
+def test_permission_denied_is_explained(pytester, monkeypatch):
+    got = run(pytester, monkeypatch, "permission-denied")
+    assert got["test_daemon_usable"]["outcome"] == "failed"
+    assert "usermod -aG docker" in got["test_daemon_usable"]["verdict"]["remedy"]
+    assert got["test_container_sees_gpu"]["outcome"] == "skipped"
+
+
+def test_no_devices_in_container(pytester, monkeypatch):
+    got = outcomes(run(pytester, monkeypatch, "no-devices"))
+    assert got["test_container_sees_gpu"] == "failed" and got["test_container_without_flags_sees_no_gpu"] == "failed"
+    assert got["test_image_rocm_matches_host"] == "passed"
+
+
+def test_mismatched_rocm(pytester, monkeypatch):
+    got = run(pytester, monkeypatch, "mismatched-rocm")
+    assert {k for k, v in outcomes(got).items() if v == "failed"} == {"test_image_rocm_matches_host"}
+    assert "image ROCm 6.4.1, host ROCm 6.2.4" in got["test_image_rocm_matches_host"]["verdict"]["found"]
+
+
+def test_missing_image_is_never_pulled_silently(pytester, monkeypatch):
+    got = run(pytester, monkeypatch, "no-image")
+    assert "is not present locally: docker pull rocm/rocm-terminal" in got["test_container_sees_gpu"]["message"]
+    assert not any(l.startswith("pull") for l in (pytester.path / "docker.log").read_text().splitlines())
