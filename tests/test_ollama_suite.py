@@ -58,16 +58,17 @@ def test_vram_only_server_fails_with_split_and_known_issue(pytester):
     assert "known issue ollama-5471" in rec["message"] and "github.com/ollama/ollama/issues/5471" in rec["message"]
 
 
-def test_vram_only_server_outside_the_issue_fails_plainly(pytester, monkeypatch):
-    from fixtures.knowledge import tables
+def test_vram_only_split_outside_the_known_issue_fails_plainly(recorded, monkeypatch):
+    """Where the table names no issue, the same split is a plain failure (no xfail, no link)."""
+    from fixtures.parsers.ollama import LoadedModel
+    from fixtures.target import resolve_target
+    from suites.ollama import checks
 
-    real = tables.known_issues()
-    patched = {k: v for k, v in real.items() if v.component != "ollama"}
-    monkeypatch.setattr("suites.ollama.checks.known_issues", lambda: patched)
-    with SimulatedOllama("vram-only") as sim:
-        _, doc = run(pytester, f"--ollama-url={sim.url}")
-    rec = by_test(doc)["test_model_fully_on_gpu"]
-    assert rec["outcome"] == "failed" and "59%/41% CPU/GPU" in rec["message"]
+    monkeypatch.setattr(checks, "known_issues", lambda: {})
+    profile = recorded("780m-good")
+    loaded = LoadedModel("tinyllama:1.1b", 1_300_000_000, 512 * 1024**2, "59%/41% CPU/GPU")
+    verdict, ids = checks.offload("tinyllama:1.1b", loaded, profile, resolve_target("auto", profile), "0.6.6")
+    assert verdict.status == "fail" and ids == [] and "59%/41% CPU/GPU" in verdict.found and not verdict.link
 
 
 @pytest.mark.parametrize("scenario, words", [
