@@ -47,8 +47,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     covering = [(i, a) for i, a in matching if a.applies]
     if rep.failed and covering:
         issue, why = covering[0]
+        lines = [l.strip() for l in rep.longreprtext.splitlines() if l.strip()]
+        found = next((l for l in lines if l.startswith("found:")), lines[0] if lines else "")
         rep.outcome = "skipped"
-        rep.wasxfail = f"known issue {issue.id}: {issue.title} ({issue.link}); {why.why}"
+        rep.wasxfail = f"known issue {issue.id}: {issue.title} ({issue.link}); {why.why}; {found[:300]}"
         rep.user_properties.append(("known_issue", {"id": issue.id, "link": issue.link, "applies": True}))
     elif rep.failed:
         rep.user_properties.append(("known_issue", {"id": issues[0].id, "link": issues[0].link, "applies": False,

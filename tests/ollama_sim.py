@@ -13,6 +13,7 @@ it serves on $OLLAMA_HOST like `ollama serve`, logging like the real server.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -101,7 +102,8 @@ class SimulatedOllama:
     """The simulated server on a free loopback port, in a thread (for in-process tests)."""
 
     def __init__(self, scenario: str, port: int = 0) -> None:
-        self.state = State(scenario)
+        self.log = io.StringIO()  # what the server would print; kept off the test output
+        self.state = State(scenario, self.log)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(self.state))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
