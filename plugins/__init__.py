@@ -1,15 +1,18 @@
 """pytest plugins of the conformance suite, split by role (as labgrid splits its plugin).
 
 options      command-line options and their validation
+state        the run's shared state in config.stash (options, profile, target)
 session      probe once, resolve the target, the `system`/`target`/`check` fixtures
+skips        skips reported at the test's own location
 markers      gpu_arch / rocm / kernel / requires / level markers
 known_issues the known_issue marker: matching failures become xfail with a link
 results      one record per test: area, outcome, verdict, measurements
-report       JSON + self-contained HTML under reports/, the terminal summary
+report       the JSON report (rewritten after every test), the page, --baseline, the summary
 html         pytest-html hooks (registered only when pytest-html is installed)
 hookspecs    hooks other plugins may implement to extend the report
 
 None of them imports torch, transformers or onnxruntime: collection stays cheap.
+The reading side of reports (page, matrix, diff, schema) is the `reports` package.
 """
 
 PLUGINS = (

@@ -10,24 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from fixtures.machine import CommandResult as Result
+
 TIMEOUT = 120.0
-
-
-@dataclass(frozen=True)
-class Result:
-    argv: tuple[str, ...]
-    returncode: int | None
-    stdout: str = ""
-    stderr: str = ""
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.returncode == 0
-
-    def said(self) -> str:
-        text = (self.error or self.stderr.strip() or self.stdout.strip() or f"exit {self.returncode}")
-        return text.splitlines()[0][:300] if text else ""
 
 
 @dataclass
