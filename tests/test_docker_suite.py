@@ -20,7 +20,10 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, scenario: st
                                           "--live", f"--report-dir={reports}", "-p", "no:cacheprovider", *args)
     assert "Traceback" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
     (path,) = reports.glob("*.json")
-    return {r["nodeid"].split("::")[-1]: r for r in json.loads(path.read_text())["results"]}
+    doc = json.loads(path.read_text())
+    if scenario == "success":
+        assert doc["versions"]["docker"] == "28.2.2"
+    return {r["nodeid"].split("::")[-1]: r for r in doc["results"]}
 
 
 def outcomes(results: dict) -> dict[str, str]:

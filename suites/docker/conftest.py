@@ -25,9 +25,13 @@ def docker_cli(pytestconfig: pytest.Config) -> DockerCLI:
 
 
 @pytest.fixture(scope="session")
-def docker_daemon(docker_cli: DockerCLI) -> DockerCLI:
+def docker_daemon(docker_cli: DockerCLI, pytestconfig: pytest.Config) -> DockerCLI:
     """The CLI, when its daemon answers; else a skip (down) — permission problems fail in their own check."""
-    verdict = daemon(*docker_cli.version())
+    version, result = docker_cli.version()
+    client = (version or {}).get("Client") if isinstance((version or {}).get("Client"), dict) else None
+    if client and isinstance(client.get("Version"), str):
+        run_state(pytestconfig).component_versions["docker"] = client["Version"]
+    verdict = daemon(version, result)
     if verdict.status != "pass":
         skip_here(f"docker daemon not usable: {verdict.found}")
     return docker_cli
