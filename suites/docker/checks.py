@@ -20,8 +20,9 @@ def daemon(version: dict | None, result: Result) -> Verdict:
     text = result.said()
     low = (result.stderr + result.stdout + (result.error or "")).lower()
     if version and isinstance(version.get("Server"), dict):
+        client = version.get("Client") if isinstance(version.get("Client"), dict) else {}
         return passed(name, "docker version answers for client and server",
-                      f"client {version.get('Client', {}).get('Version', '?')}, server {version['Server'].get('Version', '?')}")
+                      f"client {client.get('Version', '?')}, server {version['Server'].get('Version', '?')}")
     if any(p in low for p in PERMISSION):
         return failed(name, "this user may use the docker socket", text,
                       why="/var/run/docker.sock belongs to root and the docker group",
