@@ -10,6 +10,7 @@ results      one record per test: area, outcome, verdict, measurements
 report       the JSON report (rewritten after every test), the page, --baseline, the summary
 html         pytest-html hooks (registered only when pytest-html is installed)
 hookspecs    hooks other plugins may implement to extend the report
+isolation    GPU tests in a forked child with a time limit; GPU tests grouped on one xdist worker
 
 None of them imports torch, transformers or onnxruntime: collection stays cheap.
 The reading side of reports (page, matrix, diff, schema) is the `reports` package.
@@ -22,4 +23,5 @@ PLUGINS = (
     "plugins.known_issues",
     "plugins.results",
     "plugins.report",
+    "plugins.isolation",
 )

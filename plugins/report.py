@@ -1,6 +1,6 @@
-"""Where results end up: the JSON report (reports/schema.json), rewritten atomically
-after every test so an interrupted or crashed run still leaves a valid file; the
-one-page HTML rendered from it at the end (reports/page.py); pytest-html's page as the
+"""Where results end up: the JSON report (reports/schema.json) and the one-page HTML
+rendered from it (reports/page.py), both rewritten atomically after every test so an
+interrupted, crashed or killed run still leaves valid files; pytest-html's page as the
 detailed log; the diff against --baseline; and the terminal summary, which ends with
 one line per area and the reports' paths.
 """
@@ -107,6 +107,11 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
             tmp = self.json_path.with_suffix(".json.tmp")
             tmp.write_text(json.dumps(doc, indent=1, default=str))
             os.replace(tmp, self.json_path)
+            from reports.page import render_page
+
+            page = self.html_path.with_suffix(".html.tmp")  # the page too: a killed run still has one
+            page.write_text(render_page(doc))
+            os.replace(page, self.html_path)
             return doc
         except OSError as exc:
             self.error = f"could not write {self.json_path}: {exc}"
@@ -183,14 +188,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             writer.baseline = diff_documents(old, first)
             if writer.baseline["regressions"] and session.exitstatus == 0:
                 session.exitstatus = 1
-    doc = writer.write(results)
-    if doc is not None:
-        from reports.page import render_page
-
-        try:
-            writer.html_path.write_text(render_page(doc))
-        except OSError as exc:
-            writer.error = f"could not write {writer.html_path}: {exc}"
+    writer.write(results)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -231,4 +229,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             tr.line(f"log:    {writer.log_path}")
 
 
-_ORDER = {"failed": 0, "error": 1, "crashed": 1, "passed": 2, "xfailed": 3, "xpassed": 4, "skipped": 5}
+_ORDER = {"failed": 0, "error": 1, "crashed": 1, "timeout": 1, "passed": 2, "xfailed": 3, "xpassed": 4, "skipped": 5}

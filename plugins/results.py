@@ -63,6 +63,7 @@ class Results:
             listener(self)
 
     def _record(self, nodeid: str) -> dict[str, Any]:
+        nodeid = nodeid.removesuffix("@gpu")  # xdist --dist loadgroup marks grouped tests' ids
         return self.records.setdefault(nodeid, {
             "nodeid": nodeid, "area": area_of(nodeid), "outcome": "running",
             "message": "", "duration": 0.0, "verdict": None, "measurements": {}, "known_issue": None,
@@ -82,6 +83,9 @@ class Results:
             elif key == NOT_REPRODUCED:
                 rec["known_issue_not_reproduced"] = list(value)
         outcome = _outcome(report, rec["outcome"])
+        isolation = dict(report.user_properties).get("isolation")
+        if isolation in ("crashed", "timeout"):
+            outcome = isolation
         if outcome != rec["outcome"]:
             rec["outcome"] = outcome
             rec["message"] = _reason(report)

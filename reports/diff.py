@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 GOOD = ("passed", "xfailed")
-BAD = ("failed", "error", "crashed")
+BAD = ("failed", "error", "crashed", "timeout")
 DROP_THRESHOLD = 0.10  # a higher-is-better measurement falling by more than 10 % is a regression
 HIGHER_IS_BETTER = ("tflops", "gbps", "tokens_per_s", "fraction_of_peak")
 

@@ -19,8 +19,8 @@ from fixtures.unknown import Unknown
 SCHEMA = "apu-conformance/2"
 SUPPORTED = ("apu-conformance/1", SCHEMA)
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
-OUTCOMES = ("passed", "failed", "error", "crashed", "skipped", "xfailed", "xpassed")
-BAD = ("failed", "error", "crashed")
+OUTCOMES = ("passed", "failed", "error", "crashed", "timeout", "skipped", "xfailed", "xpassed")
+BAD = ("failed", "error", "crashed", "timeout")
 VERDICTS = ("works", "works with caveats", "broken", "not applicable")
 
 

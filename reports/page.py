@@ -32,7 +32,7 @@ table{border-collapse:collapse;background:#fff;width:100%;box-shadow:0 1px 2px r
 th,td{text-align:left;padding:6px 9px;border-bottom:1px solid #e3e5e8;vertical-align:top}
 th{background:#eceef1;font-weight:600}table.kv th{width:210px}
 td.msg{white-space:pre-wrap;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;max-width:640px}
-.o-passed{color:#2e7d32}.o-failed,.o-error,.o-crashed{color:#b00020;font-weight:600}
+.o-passed{color:#2e7d32}.o-failed,.o-error,.o-crashed,.o-timeout{color:#b00020;font-weight:600}
 .o-skipped{color:#5f6368}.o-xfailed,.o-xpassed{color:#b26a00}
 .filters{margin:8px 0;display:flex;gap:10px;align-items:center}
 .filters select,.filters input{padding:4px 6px}
@@ -163,7 +163,7 @@ def _checks(doc: dict[str, Any]) -> str:
         found = verdict.get("found") if verdict else r.get("message", "")
         if r["outcome"] not in ("passed",) and r.get("message") and not verdict:
             found = r["message"]
-        remedy = verdict.get("remedy", "") if r["outcome"] in ("failed", "error") else ""
+        remedy = verdict.get("remedy", "") if r["outcome"] in ("failed", "error", "crashed", "timeout") else ""
         rows.append(f'<tr data-area="{e(r["area"])}" data-outcome="{e(r["outcome"])}"><td>{e(r["area"])}</td>'
                     f'<td class="o-{e(r["outcome"])}">{e(r["outcome"])}</td><td title="{e(r["nodeid"])}">{e(check)}</td>'
                     f'<td class="msg">{e(found)}</td><td>{e(remedy)}</td></tr>')

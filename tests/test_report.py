@@ -109,6 +109,8 @@ def test_a_run_that_dies_leaves_a_valid_report(pytester):
     validate(doc)
     assert doc["status"] == "running" and doc["finished"] is None
     assert [r["outcome"] for r in doc["results"]] == ["passed", "running"]
+    page = (pytester.path / "reports" / doc["html"]).read_text()  # the page was kept current too
+    assert "the run did not finish" in page and "test_one" in page
     from reports.document import upgrade
 
     assert [r["outcome"] for r in upgrade(doc)["results"]] == ["passed", "crashed"]

@@ -1,0 +1,122 @@
+"""Isolation: a test that segfaults, aborts, hangs or is killed for memory is recorded as
+crashed/timeout with what it was doing, the run goes on and the report stays valid; a
+parallel run gives the same report as a serial one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import MACHINES, PLUGINS_CONFTEST, REPO
+
+DANGEROUS = '''
+import ctypes, os, signal, time
+import pytest
+
+def test_passes():
+    pass
+
+def test_segfault():
+    ctypes.string_at(0)
+
+def test_abort():
+    os.abort()
+
+def test_hang():
+    time.sleep(60)
+
+def test_killed_like_oom():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def test_memory_limit():
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # only this test's child is limited
+    blocks = [bytearray(1 << 26) for _ in range(64)]  # 4 GiB
+
+@pytest.mark.parametrize("size", [3])
+def test_fails(size):
+    assert size == 4
+
+def test_after_all_that():
+    pass
+'''
+
+
+@pytest.fixture(autouse=True)
+def repo_on_path(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+
+
+def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
+    pytester.makeconftest(PLUGINS_CONFTEST)
+    pytester.makepyfile(test_danger=DANGEROUS)
+    result = pytester.runpytest_subprocess("--isolation=all", "--test-timeout=3", "-p", "no:cacheprovider", *args)
+    (path,) = (pytester.path / "reports").glob("*.json")
+    return result, json.loads(path.read_text())
+
+
+def test_crashes_and_hangs_are_results(pytester):
+    result, doc = run(pytester)
+    got = {r["nodeid"].split("::")[-1]: r for r in doc["results"]}
+    assert {k: v["outcome"] for k, v in got.items()} == {
+        "test_passes": "passed", "test_segfault": "crashed", "test_abort": "crashed", "test_hang": "timeout",
+        "test_killed_like_oom": "crashed", "test_memory_limit": "failed", "test_fails[3]": "failed",
+        "test_after_all_that": "passed"}
+    assert "MemoryError" in got["test_memory_limit"]["message"]
+    assert "killed by SIGSEGV" in got["test_segfault"]["message"] and "test_segfault" in got["test_segfault"]["message"]
+    assert "killed by SIGABRT" in got["test_abort"]["message"]
+    assert "did not finish within 3 s" in got["test_hang"]["message"]
+    assert "Python stack" in got["test_segfault"]["message"] and "in test_segfault" in got["test_segfault"]["message"]
+    assert "in test_hang" in got["test_hang"]["message"]
+    assert "OOM killer" in got["test_killed_like_oom"]["message"]
+    assert doc["status"] == "complete" and doc["areas"]["other"]["verdict"] == "broken"
+    from tests.test_report import validate
+
+    validate(doc)
+    out = result.stdout.str()
+    assert "crashed" in out and "timeout" in out
+
+
+def test_parameters_are_named(pytester):
+    pytester.makeconftest(PLUGINS_CONFTEST)
+    pytester.makepyfile(test_p="import os, pytest\n@pytest.mark.parametrize('dtype', ['float16'])\n"
+                               "def test_x(dtype):\n    os.abort()\n")
+    pytester.runpytest_subprocess("--isolation=all", "-p", "no:cacheprovider")
+    (path,) = (pytester.path / "reports").glob("*.json")
+    (rec,) = json.loads(path.read_text())["results"]
+    assert "(parameters {'dtype': 'float16'})" in rec["message"]
+
+
+def strip(doc: dict) -> list[tuple]:
+    return sorted((r["nodeid"], r["outcome"], json.dumps(r["verdict"], sort_keys=True), json.dumps(r["measurements"],
+                   sort_keys=True)) for r in doc["results"])
+
+
+def test_parallel_and_serial_runs_give_the_same_report(pytester):
+    def kernel_run(*args: str) -> dict:
+        out = pytester.path / f"r{len(args)}"
+        pytester.runpytest_subprocess(str(REPO / "suites" / "kernel"), str(REPO / "suites" / "ollama"),
+                                      f"--sysroot={MACHINES / '780m-no-render-group'}", f"--report-dir={out}",
+                                      "-p", "no:cacheprovider", *args)
+        (path,) = out.glob("*.json")
+        return json.loads(path.read_text())
+
+    serial, parallel = kernel_run(), kernel_run("-n", "2")
+    assert strip(serial) == strip(parallel)
+    assert serial["areas"] == parallel["areas"]
+
+
+def test_gpu_tests_are_grouped_on_one_worker(pytester):
+    from plugins.isolation import group_gpu_tests
+
+    class Item:
+        def __init__(self, fixtures):
+            self.fixturenames, self.marks = fixtures, []
+
+        def add_marker(self, mark):
+            self.marks.append(mark)
+
+    gpu, cpu = Item(["torch_module", "check"]), Item(["system", "check"])
+    group_gpu_tests([gpu, cpu])
+    assert [m.mark.kwargs or m.mark.args for m in gpu.marks] == [("gpu",)] and cpu.marks == []
