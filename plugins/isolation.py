@@ -67,10 +67,15 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if not should_isolate(item):
         return None
     _preimport(item)
+    # The parent sets nothing up for this item, but earlier tests may have left fixtures of
+    # other modules or classes on its stack: tear those down now, as pytest would.
+    setupstate = item.session._setupstate
+    setupstate.teardown_exact(item)
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     for report in run_isolated(item, time_limit(item.config)):
         ihook.pytest_runtest_logreport(report=report)
+    setupstate.teardown_exact(nextitem)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
 

@@ -120,3 +120,14 @@ def test_gpu_tests_are_grouped_on_one_worker(pytester):
     gpu, cpu = Item(["torch_module", "check"]), Item(["system", "check"])
     group_gpu_tests([gpu, cpu])
     assert [m.mark.kwargs or m.mark.args for m in gpu.marks] == [("gpu",)] and cpu.marks == []
+
+
+def test_isolated_and_plain_tests_mix_across_modules(pytester):
+    """Plain tests keep their fixtures in the parent; isolated ones run in children; in any order."""
+    pytester.makeconftest(PLUGINS_CONFTEST + "\nimport pytest\n\n@pytest.fixture(scope='module')\n"
+                          "def module_thing():\n    yield 1\n\n@pytest.fixture\ndef ort():\n    return 'gpu'\n")
+    pytester.makepyfile(test_a="def test_plain(module_thing):\n    pass\n\ndef test_gpu(ort):\n    pass\n",
+                        test_b="def test_gpu_first(ort):\n    pass\n\ndef test_plain_b(module_thing):\n    pass\n",
+                        test_c="def test_plain_c(module_thing):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
