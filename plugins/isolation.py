@@ -8,8 +8,8 @@ whole protocol (setup, call, teardown) and sends its reports back; the parent wa
 most the time limit, then kills it.  faulthandler writes the child's Python stack to a
 file on a fatal signal, or when the limit nears, and the report shows its last lines.
 
-Which tests: `--isolation auto` (default) those that use torch, ONNX Runtime, ollama or
-docker fixtures, unless --torch-device=cpu; `all` every test; `off` none.  A child costs
+Which tests: `--isolation auto` (default) those that use torch or ONNX Runtime fixtures,
+unless --torch-device=cpu; `all` every test; `off` none.  A child costs
 about 5-10 ms (fork; torch is imported once in the parent), plus the session fixtures it
 sets up again: about 0.3 s per torch-suite test on a CPU (benchmarks/isolation.py), so
 CPU-only runs are not isolated by default.  The per-test limit follows --level and
@@ -29,7 +29,10 @@ import pytest
 
 from plugins.state import run_state
 
-GPU_FIXTURES = frozenset({"torch_module", "ort", "ollama", "docker_daemon"})
+# Tests whose own process runs GPU code: they are isolated.  ollama and docker drive the
+# GPU from another process (the server, the container), so they are only grouped.
+ISOLATE_FIXTURES = frozenset({"torch_module", "ort"})
+GPU_FIXTURES = ISOLATE_FIXTURES | {"ollama", "docker_daemon"}
 # Imported once in the parent before forking, so each child does not pay for the import.
 # Importing initialises no GPU context (that happens in the child, on first use).
 PREIMPORT = {"torch_module": ("torch",), "ort": ("onnxruntime",), "transformers_module": ("transformers",)}
@@ -55,7 +58,7 @@ def should_isolate(item: pytest.Item) -> bool:
         return True
     if run_state(item.config).options.torch_device == "cpu":
         return False  # nothing on the GPU; a child per test would only cost time (about 0.3 s each with torch)
-    return bool(GPU_FIXTURES & set(getattr(item, "fixturenames", ())))
+    return bool(ISOLATE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
 def time_limit(config: pytest.Config) -> float:

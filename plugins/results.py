@@ -14,8 +14,10 @@ import pytest
 
 from plugins import hookspecs
 from plugins.known_issues import NOT_REPRODUCED
+from plugins.state import run_state
 
 results_key = pytest.StashKey["Results"]()
+VERSIONS = "component_versions"
 
 
 def area_of(nodeid: str) -> str:
@@ -82,6 +84,8 @@ class Results:
                 rec["known_issue"] = value
             elif key == NOT_REPRODUCED:
                 rec["known_issue_not_reproduced"] = list(value)
+            elif key == VERSIONS and isinstance(value, dict):
+                run_state(self.config).component_versions.update(value)
         outcome = _outcome(report, rec["outcome"])
         isolation = dict(report.user_properties).get("isolation")
         if isolation in ("crashed", "timeout"):
@@ -115,6 +119,17 @@ def _outcome(report: pytest.TestReport, previous: str) -> str:
     if report.failed:  # teardown
         return "error"
     return "passed" if previous == "running" else previous
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Versions fixtures recorded (torch, ollama, docker ...) travel with the reports, so the
+    report writer learns them even when the test ran in an isolated child or an xdist worker."""
+    outcome = yield
+    versions = run_state(item.config).component_versions
+    if versions:
+        props = outcome.get_result().user_properties  # often the item's own list: keep one entry
+        props[:] = [p for p in props if p[0] != VERSIONS] + [(VERSIONS, dict(versions))]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
