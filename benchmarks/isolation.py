@@ -26,9 +26,13 @@ TORCHY = "\n".join(f"def test_{i}(torch_module):\n    assert float(torch_module.
 def timed(args: list[str], cwd: Path) -> float:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:html", *args],
-                   cwd=cwd, env=env, capture_output=True, text=True)
-    return time.perf_counter() - start
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:html", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    last = (proc.stdout.strip().splitlines() or ["no output"])[-1]
+    if proc.returncode not in (0, 1) or "INTERNALERROR" in proc.stdout:
+        raise SystemExit(f"benchmark run `pytest {' '.join(args)}` broke (exit {proc.returncode}): {last}")
+    return elapsed
 
 
 def per_test_overhead(body: str, count: int, tmp: Path) -> tuple[float, float, float]:

@@ -195,15 +195,17 @@ def _synthetic(item: pytest.Item, kind: str, message: str, tail: str, duration: 
                              sections=[], duration=duration, user_properties=[(OUTCOME_PROPERTY, kind)])
 
 
-def group_gpu_tests(items: list[pytest.Item]) -> None:
-    """Under xdist --dist loadgroup, every GPU test goes to one worker: they never contend."""
+def group_gpu_tests(items: list[pytest.Item], cpu_device: bool = False) -> None:
+    """Under xdist --dist loadgroup, every GPU test goes to one worker: they never contend.
+    With --torch-device=cpu the torch/ONNX tests use no GPU and may spread."""
+    fixtures = GPU_FIXTURES - ISOLATE_FIXTURES if cpu_device else GPU_FIXTURES
     for item in items:
-        if GPU_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if fixtures & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("gpu"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    group_gpu_tests(items)
+    group_gpu_tests(items, run_state(config).options.torch_device == "cpu")
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -129,7 +129,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     versions = run_state(item.config).component_versions
     if versions:
         props = outcome.get_result().user_properties  # often the item's own list: keep one entry
-        props[:] = [p for p in props if p[0] != VERSIONS] + [(VERSIONS, dict(versions))]
+        plain = {str(k): str(v) for k, v in versions.items()}  # xdist can only send plain types
+        props[:] = [p for p in props if p[0] != VERSIONS] + [(VERSIONS, plain)]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

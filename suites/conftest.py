@@ -49,7 +49,7 @@ def torch_device(torch_module: Any, pytestconfig: pytest.Config) -> str:
         device = resolve_device(torch_module, state.options.torch_device, state.profile)
     except DeviceUnavailable as exc:
         skip_here(str(exc))
-    state.component_versions["torch"] = torch_module.__version__
+    state.component_versions["torch"] = str(torch_module.__version__)  # TorchVersion does not cross xdist
     return device
 
 

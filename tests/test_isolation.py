@@ -120,6 +120,9 @@ def test_gpu_tests_are_grouped_on_one_worker(pytester):
     gpu, cpu = Item(["torch_module", "check"]), Item(["system", "check"])
     group_gpu_tests([gpu, cpu])
     assert [m.mark.kwargs or m.mark.args for m in gpu.marks] == [("gpu",)] and cpu.marks == []
+    on_cpu, server = Item(["torch_module"]), Item(["ollama"])
+    group_gpu_tests([on_cpu, server], cpu_device=True)
+    assert on_cpu.marks == [] and len(server.marks) == 1  # the ollama server still drives the GPU
 
 
 def test_isolated_and_plain_tests_mix_across_modules(pytester):
@@ -131,3 +134,14 @@ def test_isolated_and_plain_tests_mix_across_modules(pytester):
                         test_c="def test_plain_c(module_thing):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
+
+
+def test_parallel_torch_run_sends_its_versions(pytester):
+    pytest.importorskip("torch")
+    out = pytester.path / "r"
+    result = pytester.runpytest_subprocess(str(REPO / "suites" / "torch"), "--torch-device=cpu", "-n", "2",
+                                           "-k", "first_kernel_launch or memory_visible", f"--report-dir={out}",
+                                           "-p", "no:cacheprovider")
+    assert "INTERNALERROR" not in result.stdout.str() and result.ret == 0
+    (path,) = out.glob("*.json")
+    assert json.loads(path.read_text())["versions"]["torch"].startswith("2.")
