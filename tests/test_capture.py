@@ -7,7 +7,7 @@ import pytest
 from fixtures import capture
 from fixtures.machine import LiveMachine, RecordedMachine
 from fixtures.probe import probe
-from plugins.report import to_jsonable
+from reports.document import to_jsonable
 from tests.helpers import MACHINES, machine_names
 
 

@@ -4,7 +4,6 @@ should, each failure with its remedy, and the run still writes its report."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

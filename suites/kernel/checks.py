@@ -13,7 +13,7 @@ from fixtures.knowledge.tables import platform_fact
 from fixtures.parsers.modprobe import effective_options, option_value
 from fixtures.parsers.numbers import parse_int
 from fixtures.parsers.properties import override_to_gfx
-from fixtures.profile import DeviceNode, DrmCard, SystemProfile
+from fixtures.profile import DeviceNode, SystemProfile
 from fixtures.sizes import GIB, MIB, format_bytes
 from fixtures.target import Target, target_card
 from fixtures.unknown import Unknown, known

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from suites.torch.parity.faults import Fault, run_faulty
-from suites.torch.parity.inputs import EDGE_EMPTY, EDGE_NONFINITE, Example
+from suites.torch.parity.inputs import EDGE_NONFINITE, Example
 from suites.torch.parity.ops import Op
 from suites.torch.parity.tolerance import Comparison, Tolerance, backward_tolerance_for, compare, tolerance_for
 
