@@ -71,3 +71,19 @@ def test_missing_image_is_never_pulled_silently(pytester, monkeypatch):
     got = run(pytester, monkeypatch, "no-image")
     assert "is not present locally: docker pull rocm/rocm-terminal" in got["test_container_sees_gpu"]["message"]
     assert not any(l.startswith("pull") for l in (pytester.path / "docker.log").read_text().splitlines())
+
+
+def test_checks_fail_where_they_should(recorded):
+    from fixtures.machine import CommandResult
+    from fixtures.target import resolve_target
+    from suites.docker import checks
+
+    assert checks.host_nodes(recorded("no-amd-gpu")).status == "fail"
+    odd = checks.daemon(None, CommandResult(("docker",), 1, "", "error during connect: context deadline exceeded"))
+    assert odd.status == "fail" and "context deadline exceeded" in odd.found
+    junk = checks.rocm_matches(CommandResult(("docker",), 0, "not a version\n"), recorded("780m-good"), "img")
+    assert junk.status == "fail" and "not a version" in junk.found
+    assert checks.override_passes(CommandResult(("docker",), 0, "\n"), "11.0.0").status == "fail"
+    denied = checks.sees_gpu(CommandResult(("docker",), 1, "Unable to open /dev/kfd read-write: Permission denied\n"),
+                             resolve_target("auto", recorded("780m-good")), None)
+    assert denied.status == "fail" and "render group's number" in denied.remedy

@@ -57,7 +57,7 @@ def test_hf_fault_fails_exactly_the_float32_device_checks(pytester):
     _, doc = run(pytester, "-k", "not onnxruntime", "--inject-fault=hf:float32:rel=1e-2")
     failed = {n for n, o in outcomes(doc).items() if o == "failed"}
     assert failed == {"test_sentence_embeddings_match_cpu[float32]", "test_logits_and_greedy_tokens_match_cpu[gpt2]",
-                      "test_logits_and_greedy_tokens_match_cpu[llama]"}
+                      "test_logits_and_greedy_tokens_match_cpu[llama]", "test_eager_and_sdpa_agree_on_device"}
     message = next(r for r in doc["results"] if r["nodeid"].endswith("[llama]"))["message"]
     assert "worst element" in message and "vs CPU float32" in message
 
@@ -114,3 +114,32 @@ def test_listed_provider_that_cannot_start_is_reported(pytester):
     doc = json.loads(path.read_text())
     assert {r["outcome"] for r in doc["results"]} == {"failed"}
     assert all("MIGraphXExecutionProvider is listed but failed" in r["message"] for r in doc["results"])
+
+
+def test_amd_provider_check_fails_on_an_amd_machine_with_the_cpu_wheel(pytester, tmp_path):
+    """On a (recorded) 780M, the plain onnxruntime wheel lacks MIGraphX: a failure with the remedy."""
+    from tests.helpers import MACHINES
+
+    pytester.makepyfile(listed_provider=(
+        "import onnxruntime\n_real = onnxruntime.get_available_providers\n"
+        "onnxruntime.get_available_providers = lambda: ['MIGraphXExecutionProvider', *_real()]\n"))
+    outcomes = {}
+    for name, extra in (("bare", ()), ("listed", ("-p", "listed_provider"))):
+        reports = tmp_path / name
+        pytester.runpytest_subprocess(str(REPO / "suites" / "onnxruntime"), f"--sysroot={MACHINES / '780m-good'}",
+                                      "--live", "-k", "amd_execution", f"--report-dir={reports}",
+                                      "-p", "no:cacheprovider", *extra)
+        (path,) = reports.glob("*.json")
+        (rec,) = json.loads(path.read_text())["results"]
+        outcomes[name] = rec
+    assert outcomes["bare"]["outcome"] == "failed" and "onnxruntime-migraphx" in outcomes["bare"]["verdict"]["remedy"]
+    assert outcomes["listed"]["outcome"] == "passed"
+
+
+def test_flash_attention_prerequisite():
+    from suites.hf.test_generation import flash_attention_prerequisite
+
+    assert flash_attention_prerequisite("cpu", True).status == "n/a"
+    missing = flash_attention_prerequisite("cuda", False)
+    assert missing.status == "fail" and "FLASH_ATTENTION_TRITON_AMD_ENABLE" in missing.remedy
+    assert flash_attention_prerequisite("cuda", True) is None

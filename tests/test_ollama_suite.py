@@ -175,3 +175,18 @@ def test_systemd_environment_parsing():
     env = parse_environment(UNIT + SEED_OVERRIDE)
     assert env["HSA_OVERRIDE_GFX_VERSION"] == "11.0.0" and env["OLLAMA_NUM_PARALLEL"] == "1"
     assert parse_environment("[Service]\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n") == {"B": "2"}
+
+
+def test_ollama_checks_fail_where_they_should(recorded):
+    from fixtures.parsers.ollama import OllamaLog
+    from fixtures.target import resolve_target
+    from suites.ollama import checks
+
+    target = resolve_target("auto", recorded("780m-good"))
+    assert checks.speed({"eval_count": 0}, None, target).status == "fail"
+    assert checks.speed({"response": "hi"}, None, target).status == "fail"
+    verdict, _ = checks.offload("m", None, recorded("780m-good"), target, "0.6.6")
+    assert verdict.status == "fail" and "not listed" in verdict.found
+    assert checks.server_log(OllamaLog(unsupported=("gfx1103",)), target).status == "fail"
+    assert checks.server_log(OllamaLog(cpu_fallback="not enough vram available"), target).status == "fail"
+    assert checks.server_log(OllamaLog(), target).status == "n/a"

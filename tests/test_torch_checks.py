@@ -90,3 +90,14 @@ def test_curve_comparison():
     assert not drift.ok and drift.worst_step == 2 and "step 2" in drift.message
     flat = compare_curves([2.3, 2.3, 2.3, 2.29], [2.3, 2.3, 2.3, 2.29])
     assert not flat.ok and not flat.decreased
+
+
+@pytest.mark.parametrize("value, problem, status", [(12.5, None, PASS), (0.0, None, FAIL), (float("nan"), None, FAIL),
+                                                    (float("inf"), None, FAIL), (40.0, "worst element [0, 1]", FAIL)])
+def test_measurement_verdict(value, problem, status):
+    from suites.torch.throughput import measurement_verdict
+
+    verdict = measurement_verdict("copy", value, "GB/s", 89.6, {}, problem)
+    assert verdict.status == status
+    if status == PASS:
+        assert "14.0% of the 89.6 GB/s peak" in verdict.found

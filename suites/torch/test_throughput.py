@@ -6,15 +6,12 @@ numbers (spot-checked against the CPU in float64) or no positive finite time.
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from fixtures.sizes import MIB
-from fixtures.verdict import failed, passed
 from suites.torch.parity.faults import matching, run_faulty
 from suites.torch.parity.tolerance import compare, tolerance_for
-from suites.torch.throughput import copy_gbps, matmul_tflops
+from suites.torch.throughput import copy_gbps, matmul_tflops, measurement_verdict
 
 pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("standard")]
 
@@ -46,14 +43,8 @@ def test_matmul_throughput(dtype, torch_module, torch_device, target, run_option
     peak = _peak(target, dtype, torch_device)
     m = {"n": n, "tflops": round(tflops, 4), "median_s": timing.median_s, "spread": round(timing.spread, 3),
          "peak_tflops": peak, "fraction_of_peak": round(tflops / peak, 4) if peak else None}
-    name = f"{dtype} matmul {n}x{n}x{n} throughput"
-    if not spot.ok or not (math.isfinite(tflops) and tflops > 0):
-        check(failed(name, "correct results in a positive, finite time", spot.describe(tol) if not spot.ok
-                     else f"median time {timing.median_s}", measurements=m,
-                     why="a fast kernel that computes wrong numbers is not throughput"))
-    check(passed(name, "a measurement", f"{tflops:.3f} TFLOP/s" + (f" = {tflops / peak:.1%} of {peak} peak"
-                                                                    if peak else " (no theoretical peak known)"),
-                 measurements=m))
+    check(measurement_verdict(f"{dtype} matmul {n}x{n}x{n} throughput", tflops, "TFLOP/s", peak, m,
+                              None if spot.ok else spot.describe(tol)))
 
 
 def test_copy_bandwidth(torch_module, torch_device, target, run_options, check):
@@ -63,8 +54,4 @@ def test_copy_bandwidth(torch_module, torch_device, target, run_options, check):
     peak = peak or None
     m = {"bytes": nbytes, "gbps": round(gbps, 2), "median_s": timing.median_s, "peak_gbps": peak,
          "fraction_of_peak": round(gbps / peak, 4) if peak else None}
-    name = "device memory copy bandwidth"
-    if not (math.isfinite(gbps) and gbps > 0):
-        check(failed(name, "a positive, finite bandwidth", f"{gbps}", measurements=m))
-    check(passed(name, "a measurement", f"{gbps:.1f} GB/s" + (f" = {gbps / peak:.1%} of {peak} GB/s peak"
-                                                           if peak else ""), measurements=m))
+    check(measurement_verdict("device memory copy bandwidth", gbps, "GB/s", peak, m))

@@ -5,10 +5,14 @@ each figure so the report can show the ratio."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from fixtures.verdict import Verdict
 
 WARMUP = 3
 
@@ -59,3 +63,16 @@ def copy_gbps(torch: Any, device: str, nbytes: int, repeats: int) -> tuple[float
     dst = torch.empty_like(src)
     timing = time_it(torch, device, lambda: dst.copy_(src), repeats)
     return 2 * src.numel() * 4 / timing.median_s / 1e9, timing
+
+
+def measurement_verdict(name: str, value: float, unit: str, peak: float | None, measurements: dict,
+                        problem: str | None = None) -> "Verdict":
+    """A throughput figure passes as a measurement; it fails only when it is not one: a
+    wrong result (`problem`) or no positive, finite value."""
+    from fixtures.verdict import failed, passed
+
+    if problem or not (math.isfinite(value) and value > 0):
+        return failed(name, "correct results in a positive, finite time", problem or f"{value} {unit}",
+                      measurements=measurements, why="a fast kernel that computes wrong numbers is not throughput")
+    share = f" = {value / peak:.1%} of the {peak:g} {unit} peak" if peak else " (no theoretical peak known)"
+    return passed(name, "a measurement", f"{value:.3f} {unit}{share}", measurements=measurements)
