@@ -24,6 +24,12 @@ def capture_body(name: str) -> str:
     return "\n".join(lines[lines.index("# ---") + 1:]) + "\n"
 
 
+def load_report(directory: Path) -> dict:
+    """The one JSON report a run wrote into `directory`."""
+    (path,) = directory.glob("*.json")
+    return json.loads(path.read_text())
+
+
 def derive_machine(base: str, out: Path, files: dict[str, str | None], sidecar: dict) -> Path:
     """A copy of fixtures/machines/BASE with files replaced (None deletes) and sidecar keys set."""
     shutil.copytree(MACHINES / base, out)

@@ -3,12 +3,11 @@ daemon down, permission denied, no devices in the container, mismatched ROCm, su
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
-from tests.helpers import MACHINES, REPO
+from tests.helpers import MACHINES, REPO, load_report
 
 
 def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, scenario: str, *args: str) -> dict:
@@ -19,8 +18,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, scenario: st
     result = pytester.runpytest_inprocess(str(REPO / "suites" / "docker"), f"--sysroot={MACHINES / '780m-good'}",
                                           "--live", f"--report-dir={reports}", "-p", "no:cacheprovider", *args)
     assert "Traceback" not in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
-    (path,) = reports.glob("*.json")
-    doc = json.loads(path.read_text())
+    doc = load_report(reports)
     if scenario == "success":
         assert doc["versions"]["docker"] == "28.2.2"
     return {r["nodeid"].split("::")[-1]: r for r in doc["results"]}

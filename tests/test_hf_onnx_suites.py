@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.helpers import REPO, CountingProxy
+from tests.helpers import REPO, CountingProxy, load_report
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -23,8 +23,7 @@ def run(pytester: pytest.Pytester, *args: str, env: dict | None = None,
     result = pytester.runpytest_subprocess(str(REPO / "suites" / "hf"), str(REPO / "suites" / "onnxruntime"),
                                            "--torch-device=cpu", f"--report-dir={reports}", "-p", "no:cacheprovider",
                                            *args)
-    (path,) = reports.glob("*.json")
-    return result, json.loads(path.read_text())
+    return result, load_report(reports)
 
 
 def outcomes(doc: dict) -> dict[str, str]:
@@ -96,8 +95,7 @@ def test_replaying_a_recording_does_not_judge_this_machines_software(pytester):
     result = pytester.runpytest_subprocess(str(REPO / "suites" / "onnxruntime"), f"--sysroot={MACHINES / '780m-good'}",
                                            f"--report-dir={reports}")
     assert result.ret == 0
-    (path,) = reports.glob("*.json")
-    doc = json.loads(path.read_text())
+    doc = load_report(reports)
     assert all(r["outcome"] == "skipped" and "replaying" in r["message"] for r in doc["results"])
 
 
@@ -110,8 +108,7 @@ def test_listed_provider_that_cannot_start_is_reported(pytester):
     reports = pytester.path / "reports"
     pytester.runpytest_subprocess(str(REPO / "suites" / "onnxruntime"), "--torch-device=cpu", "-k", "gpu_providers",
                                   f"--report-dir={reports}", "-p", "no:cacheprovider", "-p", "listed_provider")
-    (path,) = reports.glob("*.json")
-    doc = json.loads(path.read_text())
+    doc = load_report(reports)
     assert {r["outcome"] for r in doc["results"]} == {"failed"}
     assert all("MIGraphXExecutionProvider is listed but failed" in r["message"] for r in doc["results"])
 

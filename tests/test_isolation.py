@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.helpers import MACHINES, PLUGINS_CONFTEST, REPO
+from tests.helpers import MACHINES, PLUGINS_CONFTEST, REPO, load_report
 
 DANGEROUS = '''
 import ctypes, os, signal, time
@@ -52,8 +52,7 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
     pytester.makeconftest(PLUGINS_CONFTEST)
     pytester.makepyfile(test_danger=DANGEROUS)
     result = pytester.runpytest_subprocess("--isolation=all", "--test-timeout=3", "-p", "no:cacheprovider", *args)
-    (path,) = (pytester.path / "reports").glob("*.json")
-    return result, json.loads(path.read_text())
+    return result, load_report((pytester.path / "reports"))
 
 
 def test_crashes_and_hangs_are_results(pytester):
@@ -99,8 +98,7 @@ def test_parallel_and_serial_runs_give_the_same_report(pytester):
         pytester.runpytest_subprocess(str(REPO / "suites" / "kernel"), str(REPO / "suites" / "ollama"),
                                       f"--sysroot={MACHINES / '780m-no-render-group'}", f"--report-dir={out}",
                                       "-p", "no:cacheprovider", *args)
-        (path,) = out.glob("*.json")
-        return json.loads(path.read_text())
+        return load_report(out)
 
     serial, parallel = kernel_run(), kernel_run("-n", "2")
     assert strip(serial) == strip(parallel)

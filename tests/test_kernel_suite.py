@@ -3,11 +3,10 @@ should, each failure with its remedy, and the run still writes its report."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.helpers import MACHINES, REPO
+from tests.helpers import MACHINES, REPO, load_report
 
 EXPECTED_FAILURES = {
     "780m-good": set(),
@@ -25,8 +24,7 @@ def run_suite(pytester: pytest.Pytester, machine: str, *extra: str) -> tuple[pyt
     reports = pytester.path / "reports"
     result = pytester.runpytest_inprocess(str(REPO / "suites" / "kernel"), f"--sysroot={MACHINES / machine}",
                                           f"--report-dir={reports}", "-p", "no:cacheprovider", *extra)
-    (json_file,) = reports.glob("*.json")
-    return result, json.loads(json_file.read_text())
+    return result, load_report(reports)
 
 
 def test_every_machine_has_an_expectation():

@@ -3,7 +3,6 @@ recorded service set-ups; plus the log/ps parsers on real captures."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from fixtures.parsers.ollama import parse_api_ps, parse_ollama_log, parse_ps_table, processor_text
 from fixtures.parsers.systemd import parse_environment
-from tests.helpers import MACHINES, REPO, capture_body
+from tests.helpers import MACHINES, REPO, capture_body, load_report
 from tests.ollama_sim import SimulatedOllama
 
 SEED_OVERRIDE = """[Service]
@@ -28,8 +27,7 @@ def run(pytester: pytest.Pytester, *args: str, machine: str | Path = "780m-good"
     root = machine if isinstance(machine, Path) else MACHINES / machine
     result = pytester.runpytest_inprocess(str(REPO / "suites" / "ollama"), f"--sysroot={root}",
                                           f"--report-dir={reports}", "-p", "no:cacheprovider", *args)
-    (path,) = reports.glob("*.json")
-    return result, json.loads(path.read_text())
+    return result, load_report(reports)
 
 
 def by_test(doc: dict) -> dict[str, dict]:

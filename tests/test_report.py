@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from reports.document import SCHEMA_FILE
-from tests.helpers import MACHINES, PLUGINS_CONFTEST, REPO
+from tests.helpers import MACHINES, PLUGINS_CONFTEST, REPO, load_report
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -37,9 +36,6 @@ def validate(doc: dict) -> None:
     jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text())).validate(doc)
 
 
-def only_report(directory: Path) -> dict:
-    (path,) = [p for p in directory.glob("*.json")]
-    return json.loads(path.read_text())
 
 
 @pytest.fixture
@@ -52,7 +48,7 @@ def run(pytester: pytest.Pytester):
     def go(*args: str) -> tuple[pytest.RunResult, dict]:
         reports = pytester.path / f"reports{next(runs)}"
         result = pytester.runpytest_inprocess(f"--sysroot={MACHINES / '780m-good'}", f"--report-dir={reports}", *args)
-        return result, only_report(reports)
+        return result, load_report(reports)
 
     return go
 
@@ -105,7 +101,7 @@ def test_a_run_that_dies_leaves_a_valid_report(pytester):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=pytester.path,
                           capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 3
-    doc = only_report(pytester.path / "reports")
+    doc = load_report(pytester.path / "reports")
     validate(doc)
     assert doc["status"] == "running" and doc["finished"] is None
     assert [r["outcome"] for r in doc["results"]] == ["passed", "running"]
@@ -120,7 +116,7 @@ def test_interrupted_run_is_marked(pytester):
     pytester.makeconftest(PLUGINS_CONFTEST)
     pytester.makepyfile(test_a="def test_one():\n    raise KeyboardInterrupt\n\ndef test_two():\n    pass\n")
     pytester.inline_run(no_reraise_ctrlc=True)
-    doc = only_report(pytester.path / "reports")
+    doc = load_report(pytester.path / "reports")
     validate(doc)
     assert doc["status"] == "interrupted"
 
@@ -149,7 +145,7 @@ def test_baseline_regression_fails_the_run(pytester):
     assert result.ret == 1
     out = result.stdout.str()
     assert "REGRESSION suites/kernel/test_kernel.py::test_kfd_device_usable: passed -> failed" in out
-    doc = only_report(pytester.path / "bad")
+    doc = load_report(pytester.path / "bad")
     assert len(doc["baseline"]["regressions"]) == 3
 
 
@@ -174,7 +170,7 @@ def test_internal_error_never_reads_as_passed(pytester):
     pytester.makepyfile(test_a="def test_one():\n    pass\n")
     result = pytester.runpytest_inprocess("-p", "no:html")
     assert result.ret == pytest.ExitCode.INTERNAL_ERROR
-    doc = only_report(pytester.path / "reports")
+    doc = load_report(pytester.path / "reports")
     validate(doc)
     assert doc["status"] == "internal-error"
     from reports.page import render_page

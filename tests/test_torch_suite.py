@@ -6,11 +6,10 @@ imported, and torch cannot register its operator libraries a second time."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, load_report
 
 pytest.importorskip("torch")
 
@@ -19,8 +18,7 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
     reports = pytester.path / "reports"
     result = pytester.runpytest_subprocess(str(REPO / "suites" / "torch"), "--torch-device=cpu",
                                           f"--report-dir={reports}", "-p", "no:cacheprovider", *args)
-    (path,) = reports.glob("*.json")
-    return result, json.loads(path.read_text())
+    return result, load_report(reports)
 
 
 def by_test(doc: dict) -> dict[str, dict]:
