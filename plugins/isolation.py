@@ -43,15 +43,15 @@ TAIL_LINES = 15
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apu")
-    group.addoption("--isolation", default="auto", choices=("auto", "all", "off"),
+    group.addoption("--isolation", default="auto", metavar="{auto,all,off}",
                     help="run GPU tests (auto, default), every test (all) or none (off) in a forked child that "
                          "may crash or hang without taking the run down")
-    group.addoption("--test-timeout", default=None, type=float, metavar="SECONDS",
+    group.addoption("--test-timeout", default=None, metavar="SECONDS",
                     help="time limit of one isolated test (default by --level: 120 quick, 600 standard, 3600 full)")
 
 
 def should_isolate(item: pytest.Item) -> bool:
-    mode = item.config.getoption("isolation")
+    mode = run_state(item.config).options.isolation
     if mode == "off" or not hasattr(os, "fork"):
         return False
     if mode == "all":
@@ -62,7 +62,8 @@ def should_isolate(item: pytest.Item) -> bool:
 
 
 def time_limit(config: pytest.Config) -> float:
-    return config.getoption("test_timeout") or LIMITS[run_state(config).options.level]
+    options = run_state(config).options
+    return options.test_timeout or LIMITS[options.level]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -24,6 +24,8 @@ class RunOptions:
     torch_device: str = "auto"
     hf_model: str | None = None
     inject_faults: tuple[str, ...] = ()
+    isolation: str = "auto"
+    test_timeout: float | None = None
 
 
 @dataclass

@@ -121,12 +121,14 @@ def test_interrupted_run_is_marked(pytester):
     assert doc["status"] == "interrupted"
 
 
-def test_unwritable_report_dir_is_reported_not_fatal(pytester):
+def test_report_dir_lost_mid_run_is_reported_not_fatal(pytester):
+    """The directory checked at the start can still go (a full disk, an unmounted share): the run
+    goes on and the summary says the report could not be written."""
     pytester.makeconftest(PLUGINS_CONFTEST)
-    pytester.makepyfile(test_a="def test_one():\n    pass\n")
-    blocker = pytester.path / "blocked"
-    blocker.write_text("a file, not a directory")
-    result = pytester.runpytest_inprocess(f"--report-dir={blocker / 'sub'}", "-p", "no:html")
+    out = pytester.path / "out"
+    pytester.makepyfile(test_a=f"import shutil\nfrom pathlib import Path\n\ndef test_one():\n"
+                               f"    shutil.rmtree({str(out)!r})\n    Path({str(out)!r}).write_text('now a file')\n")
+    result = pytester.runpytest_inprocess(f"--report-dir={out}", "-p", "no:html")
     assert result.ret == 0
     assert "report: could not write" in result.stdout.str()
 
