@@ -7,7 +7,9 @@ skips        skips reported at the test's own location
 markers      gpu_arch / rocm / kernel / requires / level markers
 known_issues the known_issue marker: matching failures become xfail with a link
 results      one record per test: area, outcome, verdict, measurements
-report       the JSON report (rewritten after every test), the page, --baseline, the summary
+report       the JSON report (a record line per test, the whole rewritten at most once a second), the page,
+             --baseline, the summary
+interrupts   SIGTERM / SIGHUP end the run like Ctrl-C: the report is finished as interrupted
 html         pytest-html hooks (registered only when pytest-html is installed)
 hookspecs    hooks other plugins may implement to extend the report
 isolation    GPU tests in a forked child with a time limit; GPU tests grouped on one xdist worker
@@ -22,6 +24,7 @@ PLUGINS = (
     "plugins.markers",
     "plugins.known_issues",
     "plugins.results",
+    "plugins.interrupts",
     "plugins.report",
     "plugins.isolation",
 )

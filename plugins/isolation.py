@@ -27,6 +27,7 @@ import tempfile
 import time
 import pytest
 
+from plugins.interrupts import default_in_child
 from plugins.state import run_state
 
 # Tests whose own process runs GPU code: they are isolated.  ollama and docker drive the
@@ -102,6 +103,7 @@ def _child(item: pytest.Item, write_fd: int, stack_path: str, limit: float) -> N
 
     code = 0
     try:
+        default_in_child()
         with open(stack_path, "w") as stack:
             faulthandler.enable(file=stack, all_threads=True)
             faulthandler.dump_traceback_later(max(1.0, limit - 1.0), exit=False, file=stack)
@@ -128,18 +130,24 @@ def run_isolated(item: pytest.Item, limit: float) -> list[pytest.TestReport]:
         _child(item, write_fd, stack_path, limit)
     os.close(write_fd)
     chunks, timed_out = [], False
-    with os.fdopen(read_fd, "rb") as pipe:
-        while True:
-            left = limit - (time.monotonic() - start)
-            if left <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([pipe], [], [], min(left, 1.0))
-            if ready:
-                chunk = os.read(pipe.fileno(), 1 << 20)
-                if not chunk:
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            while True:
+                left = limit - (time.monotonic() - start)
+                if left <= 0:
+                    timed_out = True
                     break
-                chunks.append(chunk)
+                ready, _, _ = select.select([pipe], [], [], min(left, 1.0))
+                if ready:
+                    chunk = os.read(pipe.fileno(), 1 << 20)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the child must not outlive the run
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.unlink(stack_path)
+        raise
     if timed_out:
         try:
             os.kill(pid, signal.SIGKILL)

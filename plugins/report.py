@@ -1,13 +1,20 @@
 """Where results end up: the JSON report (reports/schema.json) and the one-page HTML
-rendered from it (reports/page.py), both rewritten atomically after every test so an
-interrupted, crashed or killed run still leaves valid files; pytest-html's page as the
-detailed log; the diff against --baseline; and the terminal summary, which ends with
-one line per area and the reports' paths.
+rendered from it (reports/page.py); pytest-html's page as the detailed log; the diff
+against --baseline; and the terminal summary, which ends with one line per area and the
+reports' paths.
+
+How it is written, in time linear in the number of tests: each test appends a line to a
+record file beside the report when it starts and when it finishes (reports/records.py);
+the whole JSON and page are rewritten atomically at the start, at most about once a
+second (and never taking more than a tenth of the run), and at the end.  A run that is
+killed at any point so leaves a valid report plus the record of every finished test,
+which `python -m reports` lays over it; a finished run removes the record file.
 """
 
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import socket
 import time
@@ -16,13 +23,18 @@ from typing import Any
 
 import pytest
 
-from plugins.results import Results, results_key
+from plugins.interrupts import interrupting_signal
+from plugins.results import FINISHED, REPORTED, plain_nodeid, results_key
 from plugins.state import run_state
-from reports.document import SCHEMA, area_verdicts, machine_summary, redact, to_jsonable
+from reports.document import SCHEMA, area_verdicts, machine_summary, redact, summary_of, to_jsonable
+from reports.process import this_process
+from reports.records import SUFFIX, RecordFile
 
 report_key = pytest.StashKey["ReportWriter"]()
 EXIT_INTERRUPTED = 2
 EXIT_INTERNAL = 3
+REWRITE_INTERVAL = 1.0  # seconds between full rewrites while tests run
+REWRITE_SHARE = 10  # ... and at least this many times the last rewrite took
 
 
 def _secrets(profile: Any) -> tuple[str, ...]:
@@ -39,7 +51,7 @@ def _secrets(profile: Any) -> tuple[str, ...]:
 
 
 class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hashable (no dataclass)
-    """Owns the report paths of this run and keeps the JSON file current."""
+    """Owns the report paths of this run and keeps the files current (see the module's docstring)."""
 
     def __init__(self, config: pytest.Config, directory: Path) -> None:
         self.config = config
@@ -48,62 +60,121 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = f"apu-{state.target.gfx or 'nogpu'}-{stamp}"
         n = 1
-        while any((directory / f"{name}{ext}").exists() for ext in (".json", ".html", "-log.html")):
+        while any((directory / f"{name}{ext}").exists() for ext in (".json", ".html", "-log.html", SUFFIX)):
             n += 1  # two runs in one second (CI matrices, retries) keep both reports
             name = f"apu-{state.target.gfx or 'nogpu'}-{stamp}-{n}"
         self.json_path = directory / f"{name}.json"
         self.html_path = directory / f"{name}.html"
+        self.records = RecordFile(directory / f"{name}{SUFFIX}")
         self.log_path: Path | None = None
         self.created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.status = "running"
         self.error: str | None = None
         self.baseline: dict[str, Any] | None = None
         self.redact = not config.getoption("no_redact", False)
+        self.secrets = _secrets(state.profile)
+        self._shared: dict[str, Any] | None = None  # the parts that do not change during the run, redacted
+        self._done: dict[str, dict[str, Any]] = {}  # finished tests' records, redacted once
+        self._next_rewrite = 0.0
+        self._order: dict[str, int] = {}  # collection order: the finished report lists tests in it
+        self.rewrites = 0
+        self.busy = 0.0  # seconds spent writing (benchmarks/speed.py reads it)
 
-    def document(self, results: Results) -> dict[str, Any]:
+    def _clean(self, value: Any) -> Any:
+        return redact(value, self.secrets) if self.redact else value
+
+    def _shared_parts(self) -> dict[str, Any]:
+        """Built and redacted once: the machine profile alone is most of a document's size."""
+        if self._shared is None:
+            state = run_state(self.config)
+            self._shared = self._clean({
+                "created": self.created,
+                "redacted": self.redact,
+                "command": ["pytest", *self.config.invocation_params.args],
+                "options": to_jsonable(state.options),
+                "target": {"requested": state.target.requested, "gfx": state.target.gfx,
+                           "apu": state.target.apu, "how": state.target.how,
+                           "arch": to_jsonable(state.target.arch)},
+                "machine": {"summary": machine_summary(state.profile, state.target),
+                            "profile": to_jsonable(state.profile)},
+                **this_process(),
+            })
+        return self._shared
+
+    def document(self) -> dict[str, Any]:
         state = run_state(self.config)
         versions = dict(state.profile.package_versions)  # the recording's, when replaying one
         versions.update(state.component_versions)
-        records = list(results.records.values())
+        finished = self.status != "running"
+        results = self.config.stash[results_key].records  # every record, in the order tests started
+        records = [self._done.get(nodeid) or self._clean(rec) for nodeid, rec in results.items()]
+        if finished:  # the same order however xdist spread the tests
+            records.sort(key=lambda rec: self._order.get(rec["nodeid"], len(self._order)))
+        areas = area_verdicts(records)
         doc = {
             "schema": SCHEMA,
             "status": self.status,
-            "created": self.created,
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z") if self.status != "running" else None,
-            "redacted": self.redact,
-            "command": ["pytest", *self.config.invocation_params.args],
-            "options": to_jsonable(state.options),
-            "target": {"requested": state.target.requested, "gfx": state.target.gfx,
-                       "apu": state.target.apu, "how": state.target.how,
-                       "arch": to_jsonable(state.target.arch)},
-            "machine": {"summary": machine_summary(state.profile, state.target),
-                        "profile": to_jsonable(state.profile)},
-            "versions": versions,
-            "areas": area_verdicts(records),
-            "summary": results.counts_by_area(),
+            **self._shared_parts(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z") if finished else None,
+            "signal": interrupting_signal(self.config),
+            "records": None if finished else self.records.path.name,
+            "versions": self._clean(versions),
+            "areas": areas,
+            "summary": summary_of(areas),
             "html": self.html_path.name,
             "log_html": self.log_path.name if self.log_path else None,
-            "baseline": self.baseline,
+            "baseline": self._clean(self.baseline),
             "results": records,
         }
-        if self.status != "running":
+        if finished:
             self.config.hook.pytest_apu_report(document=doc)
-        return redact(doc, _secrets(state.profile)) if self.redact else doc
+            doc = self._clean(doc)  # what hooks added
+        return doc
 
     def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
         """Registered as a plugin: pytest itself failed, so no pass in this run is to be trusted."""
         self.status = "internal-error"
-        results = self.config.stash.get(results_key, None)
-        if results is not None:
-            self.write(results)
+        self.write()
 
-    def write(self, results: Results) -> dict[str, Any] | None:
-        """Write atomically (temp file + rename): a crash never leaves half a JSON."""
-        import json
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """A valid report from the start: a run that dies while collecting still leaves one."""
+        self.write()
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._remember_order(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """Under xdist the controller collects nothing itself: every worker sends the same ids."""
+        if not self._order:
+            self._remember_order(ids)
+
+    def _remember_order(self, ids: Any) -> None:
+        self._order = {plain_nodeid(nodeid): n for n, nodeid in enumerate(ids)}
+
+    def changed(self, record: dict[str, Any], event: str) -> None:
+        """A test started, reported a phase or finished (plugins/results.py calls this)."""
+        start = time.monotonic()
+        nodeid = record["nodeid"]
+        self._done.pop(nodeid, None)
+        if event != REPORTED:  # one line when it starts, one when it is finished
+            clean = self._clean(record)
+            if event == FINISHED:
+                self._done[nodeid] = clean
+            try:
+                self.records.append(clean)
+            except OSError as exc:
+                self.error = f"could not write {self.records.path}: {exc}"
+        self.busy += time.monotonic() - start
+        if time.monotonic() >= self._next_rewrite:
+            self.write()
+
+    def write(self) -> dict[str, Any] | None:
+        """Rewrite the JSON and the page atomically (temp file + rename): a crash never leaves half a file."""
+        start = time.monotonic()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            doc = self.document(results)
+            doc = self.document()
             tmp = self.json_path.with_suffix(".json.tmp")
             tmp.write_text(json.dumps(doc, indent=1, default=str))
             os.replace(tmp, self.json_path)
@@ -112,10 +183,19 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
             page = self.html_path.with_suffix(".html.tmp")  # the page too: a killed run still has one
             page.write_text(render_page(doc))
             os.replace(page, self.html_path)
-            return doc
+            if doc["status"] == "running":
+                self.records.sync()
+            else:
+                self.records.remove()  # the report holds every record now
         except OSError as exc:
             self.error = f"could not write {self.json_path}: {exc}"
             return None
+        finally:
+            took = time.monotonic() - start
+            self.busy += took
+            self._next_rewrite = time.monotonic() + max(REWRITE_INTERVAL, REWRITE_SHARE * took)
+            self.rewrites += 1
+        return doc
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -149,7 +229,7 @@ def pytest_configure(config: pytest.Config) -> None:
     writer = ReportWriter(config, directory.resolve())
     config.stash[report_key] = writer
     config.pluginmanager.register(writer, "apu-report-writer")
-    config.stash[results_key].listeners.append(writer.write)
+    config.stash[results_key].listeners.append(writer.changed)
     if config.pluginmanager.hasplugin("html"):
         if not config.getoption("htmlpath", None):
             writer.log_path = writer.html_path.with_name(writer.html_path.stem + "-log.html")
@@ -175,20 +255,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     writer = config.stash.get(report_key, None)
-    results = config.stash.get(results_key, None)
-    if writer is None or results is None:
+    if writer is None:
         return
     writer.status = {EXIT_INTERRUPTED: "interrupted", EXIT_INTERNAL: "internal-error"}.get(int(exitstatus), "complete")
     old = config.stash.get(baseline_key, None)
     if old is not None:
         from reports.diff import diff_documents
 
-        first = writer.write(results)
-        if first is not None:
-            writer.baseline = diff_documents(old, first)
-            if writer.baseline["regressions"] and session.exitstatus == 0:
-                session.exitstatus = 1
-    writer.write(results)
+        writer.baseline = diff_documents(old, writer.document())
+        if writer.baseline["regressions"] and session.exitstatus == 0:
+            session.exitstatus = 1
+    writer.write()
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -1,8 +1,8 @@
 """One record per test, built from its reports (xdist forwards them to the controller):
 area, outcome, message, verdict (expected/found/remedy), known-issue match, measurements.
 
-Every change is handed to the report writer at once, so a run that dies half-way still
-leaves a valid JSON file with what had finished.
+Every change is handed to the listeners (the report writer) with the record it changed,
+so a run that dies half-way still leaves every test that had finished on disk.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from plugins.state import run_state
 
 results_key = pytest.StashKey["Results"]()
 VERSIONS = "component_versions"
+STARTED, REPORTED, FINISHED = "started", "reported", "finished"
 
 
 def area_of(nodeid: str) -> str:
@@ -29,6 +30,11 @@ def area_of(nodeid: str) -> str:
     if parts and parts[0] == "tests":
         return "selftest"
     return "other"
+
+
+def plain_nodeid(nodeid: str) -> str:
+    """The id without the `@group` xdist --dist loadgroup appends to grouped tests' ids."""
+    return nodeid.removesuffix("@gpu")
 
 
 def _reason(report: pytest.TestReport) -> str:
@@ -50,22 +56,26 @@ class Results:
 
     config: pytest.Config
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
-    listeners: list[Callable[["Results"], None]] = field(default_factory=list)
+    # listener(record, event): event is STARTED, REPORTED (a phase's report) or FINISHED
+    listeners: list[Callable[[dict[str, Any], str], None]] = field(default_factory=list)
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
         """A record from the moment a test starts: if the run dies inside it, it shows as crashed."""
-        self._record(nodeid)
-        for listener in self.listeners:
-            listener(self)
+        self._tell(self._record(nodeid), STARTED)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Registered as a plugin object (like junitxml's LogXML), so the hook has its state."""
-        self.update(report)
+        self._tell(self.update(report), REPORTED)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
+        self._tell(self._record(nodeid), FINISHED)
+
+    def _tell(self, record: dict[str, Any], event: str) -> None:
         for listener in self.listeners:
-            listener(self)
+            listener(record, event)
 
     def _record(self, nodeid: str) -> dict[str, Any]:
-        nodeid = nodeid.removesuffix("@gpu")  # xdist --dist loadgroup marks grouped tests' ids
+        nodeid = plain_nodeid(nodeid)
         return self.records.setdefault(nodeid, {
             "nodeid": nodeid, "area": area_of(nodeid), "outcome": "running",
             "message": "", "duration": 0.0, "verdict": None, "measurements": {}, "known_issue": None,
@@ -96,12 +106,6 @@ class Results:
         self.config.hook.pytest_apu_result(record=rec, report=report)
         return rec
 
-    def counts_by_area(self) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {}
-        for rec in self.records.values():
-            area = counts.setdefault(rec["area"], {})
-            area[rec["outcome"]] = area.get(rec["outcome"], 0) + 1
-        return counts
 
 
 def _outcome(report: pytest.TestReport, previous: str) -> str:

@@ -117,10 +117,36 @@ def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
     return value
 
 
+# -- how the run ended ------------------------------------------------------------------
+
+STATUS_NOTES = {
+    "running": "the run has not finished",
+    "killed": "the run was killed (SIGKILL, the out-of-memory killer, or the machine went down): every test "
+              "that finished is here; the ones marked crashed were running when it died",
+    "interrupted": "the run was interrupted",
+    "internal-error": "pytest failed internally: do not trust passes",
+    "incomplete": "the run did not finish",
+}
+
+
+def status_note(doc: dict[str, Any]) -> str:
+    """One line on how the run ended, for pages and matrices: '' when it completed."""
+    status = doc.get("status", "incomplete")
+    note = STATUS_NOTES.get(status, "")
+    if status == "interrupted" and doc.get("signal"):
+        note += f" by {doc['signal']}"
+    if status in ("running", "killed") and doc.get("status_note"):
+        note += f" ({doc['status_note']})"
+    return note
+
+
 # -- loading -----------------------------------------------------------------------------
 
 def load(path: str | Path) -> dict[str, Any]:
-    """Read a report; upgrade version 1; ReportError naming the file and the problem."""
+    """Read a report; upgrade version 1; ReportError naming the file and the problem.
+
+    A report its run did not finish gets the tests from its record file laid over it
+    (reports/records.py), and is marked `killed` when the process that wrote it is gone."""
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
@@ -130,7 +156,27 @@ def load(path: str | Path) -> dict[str, Any]:
         raise ReportError(f"{p}: cannot be read ({exc})") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{p}: not JSON ({exc.msg} at line {exc.lineno}): is this a report?") from None
+    if isinstance(data, dict) and data.get("status") == "running" and isinstance(data.get("records"), str) \
+            and isinstance(data.get("results"), list):
+        from reports.records import read_records
+
+        with_records(data, read_records(p.parent / Path(data["records"]).name))
     return upgrade(data, str(p))
+
+
+def with_records(doc: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lay records over the document's results: a record replaces the result of its test or
+    is added after them (`upgrade` then recomputes what is derived from the results)."""
+    results = {r.get("nodeid"): r for r in doc["results"] if isinstance(r, dict)}
+    for rec in records:
+        results[rec["nodeid"]] = rec
+    doc["results"] = list(results.values())
+    return doc
+
+
+def summary_of(areas: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The document's `summary`: outcome counts per area (the same as each area's `counts`)."""
+    return {area: dict(info["counts"]) for area, info in areas.items()}
 
 
 def upgrade(data: Any, where: str = "report") -> dict[str, Any]:
@@ -143,10 +189,21 @@ def upgrade(data: Any, where: str = "report") -> dict[str, Any]:
     if not isinstance(results, list) or not all(isinstance(r, dict) and "nodeid" in r and "outcome" in r
                                                  for r in results):
         raise ReportError(f"{where}: 'results' is not a list of test records")
-    if data.get("status") != "complete":  # the run stopped inside these tests
+    alive = None
+    if data.get("status") == "running":
+        from reports.process import still_running
+
+        alive, why = still_running(data)
+        data["status_note"] = why
+        if alive is False:
+            data["status"] = "killed"
+    if data.get("status") != "complete" and not alive:  # the run stopped inside these tests
         for rec in results:
             if rec.get("outcome") == "running":
                 rec["outcome"] = "crashed"
+    if data.get("status") != "complete" and data["schema"] == SCHEMA:  # results changed since it was written
+        data["areas"] = area_verdicts(results)
+        data["summary"] = summary_of(data["areas"])
     if data["schema"] == "apu-conformance/1":
         data = dict(data)
         data["schema"] = SCHEMA

@@ -109,7 +109,8 @@ def to_html(rows: list[Row], with_checks: bool = False) -> str:
     head = "".join(f"<th>{e(h)}</th>" for h in ["Machine", "Kernel", "ROCm", "torch", "ollama", *areas])
     body = []
     for r in rows:
-        cells = [f'<td title="{e(r.machine_id)}">{e(r.machine)}<br><span class="muted">{e(r.created)}</span></td>']
+        ended = "" if r.status == "complete" else f' · <span class="status {e(r.status)}">{e(r.status)}</span>'
+        cells = [f'<td title="{e(r.machine_id)}">{e(r.machine)}<br><span class="muted">{e(r.created)}</span>{ended}</td>']
         cells += [f"<td>{e(r.stack[k] or '-')}</td>" for k in ("kernel", "rocm", "torch", "ollama")]
         for a in areas:
             info = r.areas.get(a)

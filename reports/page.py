@@ -11,6 +11,7 @@ import html
 from typing import Any
 
 from fixtures.sizes import format_bytes
+from reports.document import status_note
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2430;background:#f5f6f8}
@@ -19,7 +20,7 @@ header .sub{opacity:.85}main{padding:18px 28px;max-width:1280px}
 h2{font-size:17px;margin:26px 0 10px}
 .badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;margin-left:8px;background:#555}
 .badge.complete{background:#2e7d32}.badge.running,.badge.interrupted,.badge.incomplete{background:#b26a00}
-.badge.internal-error{background:#b00020}
+.badge.internal-error,.badge.killed{background:#b00020}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{flex:1 1 210px;border-radius:8px;padding:12px 14px;background:#fff;border-left:6px solid #999;
 box-shadow:0 1px 2px rgba(0,0,0,.08)}
@@ -179,9 +180,7 @@ def _checks(doc: dict[str, Any]) -> str:
 def render_page(doc: dict[str, Any]) -> str:
     """The whole page for one report document (already redacted as its JSON is)."""
     status = doc.get("status", "incomplete")
-    note = {"running": "the run did not finish: the tests marked crashed were running when it stopped",
-            "interrupted": "the run was interrupted", "internal-error": "pytest failed internally: do not trust passes",
-            "incomplete": "the run did not finish"}.get(status, "")
+    note = status_note(doc)
     log = doc.get("log_html")
     footer = (f'<p>Detailed log: <a href="{e(log)}">{e(log)}</a> (pytest-html). ' if log else "<p>") + \
         f"Command: <code>{e(' '.join(doc.get('command', [])))}</code>. Schema {e(doc.get('schema'))}" + \

@@ -101,15 +101,19 @@ def test_a_run_that_dies_leaves_a_valid_report(pytester):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=pytester.path,
                           capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 3
-    doc = load_report(pytester.path / "reports")
-    validate(doc)
-    assert doc["status"] == "running" and doc["finished"] is None
-    assert [r["outcome"] for r in doc["results"]] == ["passed", "running"]
-    page = (pytester.path / "reports" / doc["html"]).read_text()  # the page was kept current too
-    assert "the run did not finish" in page and "test_one" in page
-    from reports.document import upgrade
+    raw = load_report(pytester.path / "reports")
+    validate(raw)
+    assert raw["status"] == "running" and raw["finished"] is None and raw["records"].endswith(".jsonl")
+    from reports.document import load
 
-    assert [r["outcome"] for r in upgrade(doc)["results"]] == ["passed", "crashed"]
+    (path,) = (pytester.path / "reports").glob("*.json")
+    doc = load(path)  # the record file laid over it; the process that wrote it is gone
+    validate(doc)
+    assert doc["status"] == "killed" and "no longer exists" in doc["status_note"]
+    assert [r["outcome"] for r in doc["results"]] == ["passed", "crashed"]
+    assert doc["areas"]["other"]["verdict"] == "broken"
+    page = (pytester.path / "reports" / doc["html"]).read_text()  # the page written at the start
+    assert 'id="status">running' in page
 
 
 def test_interrupted_run_is_marked(pytester):
