@@ -1,4 +1,6 @@
-"""pytest-html hooks: the page's title, a machine summary, and Area / Finding columns.
+"""pytest-html hooks: the page's title, a machine summary, Area / Finding columns, and the
+log redacted like the report once pytest-html has written it (its captured output,
+environment table and failure texts reach the file by paths no hook sees).
 
 Registered by plugins/report.py only when pytest-html is installed, because pytest
 rejects implementations of hooks nobody declared.
@@ -15,6 +17,17 @@ from fixtures.sizes import format_bytes
 from fixtures.unknown import known
 from plugins.results import area_of
 from plugins.state import run_state
+from reports.redaction import redact_html_file
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Any:
+    yield  # pytest-html writes the log in its own (trylast) pytest_sessionfinish
+    from plugins.report import report_key
+
+    writer = session.config.stash.get(report_key, None)
+    if writer is not None and writer.redact and writer.log_path is not None:
+        redact_html_file(writer.log_path, writer.secrets)
 
 
 def pytest_html_report_title(report: Any) -> None:

@@ -26,9 +26,10 @@ import pytest
 from plugins.interrupts import interrupting_signal
 from plugins.results import FINISHED, REPORTED, plain_nodeid, results_key
 from plugins.state import run_state
-from reports.document import SCHEMA, area_verdicts, machine_summary, redact, summary_of, to_jsonable
+from reports.document import SCHEMA, area_verdicts, machine_summary, summary_of, to_jsonable
 from reports.process import this_process
 from reports.records import SUFFIX, RecordFile
+from reports.redaction import redact, secret_values
 
 report_key = pytest.StashKey["ReportWriter"]()
 EXIT_INTERRUPTED = 2
@@ -37,8 +38,9 @@ REWRITE_INTERVAL = 1.0  # seconds between full rewrites while tests run
 REWRITE_SHARE = 10  # ... and at least this many times the last rewrite took
 
 
-def _secrets(profile: Any) -> tuple[str, ...]:
-    """Names to take out of a shareable report: this host's and this user's."""
+def _secrets(profile: Any, args: tuple[str, ...]) -> tuple[str, ...]:
+    """Literals to take out of a shareable report: this host's and this user's names, the values
+    of secret-named environment variables and the passwords of URLs given (reports/redaction.py)."""
     names = {socket.gethostname()}
     try:
         names.add(getpass.getuser())
@@ -47,7 +49,8 @@ def _secrets(profile: Any) -> tuple[str, ...]:
     user = getattr(profile.user, "name", None)
     if isinstance(user, str):
         names.add(user)
-    return tuple(n for n in names if n and len(n) >= 3 and n not in ("root", "user", "<user>"))
+    names = {n for n in names if n and len(n) >= 3 and n not in ("root", "user", "<user>")}
+    return secret_values(os.environ, args) + tuple(sorted(names, key=len, reverse=True))
 
 
 class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hashable (no dataclass)
@@ -72,7 +75,7 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
         self.error: str | None = None
         self.baseline: dict[str, Any] | None = None
         self.redact = not config.getoption("no_redact", False)
-        self.secrets = _secrets(state.profile)
+        self.secrets = _secrets(state.profile, tuple(config.invocation_params.args))
         self._shared: dict[str, Any] | None = None  # the parts that do not change during the run, redacted
         self._done: dict[str, dict[str, Any]] = {}  # finished tests' records, redacted once
         self._next_rewrite = 0.0

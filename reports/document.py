@@ -9,7 +9,6 @@ was read.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any
@@ -81,40 +80,6 @@ def _check_name(rec: dict[str, Any]) -> str:
     if isinstance(verdict, dict) and verdict.get("check"):
         return str(verdict["check"])
     return rec["nodeid"].split("::")[-1]
-
-
-# -- redaction ---------------------------------------------------------------------------
-
-_MAC = re.compile(r"\b(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\b")
-_IPV4 = re.compile(r"(?<![\w.])(?!127\.|0\.0\.0\.0)(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])")
-_HOME = re.compile(r"(/home/|/Users/)[^/\s\"']+")
-_GPU_ID = re.compile(r"\bGPU-[0-9a-fA-F]{8,}\b")
-_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
-_SECRET_KEYS = re.compile(r"serial|uuid|mac_?addr", re.IGNORECASE)
-
-
-def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Host and user names, MAC/IPv4 addresses (loopback kept), home paths, GPU serials and UUIDs out."""
-    for secret in secrets:
-        if len(secret) >= 3:
-            text = text.replace(secret, "<redacted>")
-    text = _MAC.sub("<mac>", text)
-    text = _IPV4.sub("<ip>", text)
-    text = _HOME.sub(r"\1<user>", text)
-    text = _GPU_ID.sub("GPU-<serial>", text)
-    return _UUID.sub("<uuid>", text)
-
-
-def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
-    """Apply redact_text to every string of a JSON value; values of serial-like keys go."""
-    if isinstance(value, str):
-        return redact_text(value, secrets)
-    if isinstance(value, list):
-        return [redact(v, secrets) for v in value]
-    if isinstance(value, dict):
-        return {k: ("<redacted>" if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v, secrets))
-                for k, v in value.items()}
-    return value
 
 
 # -- how the run ended ------------------------------------------------------------------

@@ -184,7 +184,7 @@ def render_page(doc: dict[str, Any]) -> str:
     log = doc.get("log_html")
     footer = (f'<p>Detailed log: <a href="{e(log)}">{e(log)}</a> (pytest-html). ' if log else "<p>") + \
         f"Command: <code>{e(' '.join(doc.get('command', [])))}</code>. Schema {e(doc.get('schema'))}" + \
-        ("; host and user names, addresses and serials redacted" if doc.get("redacted") else "") + ".</p>"
+        ("; host and user names, addresses, serials and secrets redacted" if doc.get("redacted") else "") + ".</p>"
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>APU conformance: '
             f'{e(doc.get("target", {}).get("gfx") or "no AMD GPU")}</title><style>{CSS}</style></head><body>'
             f'<header><h1>APU conformance report<span class="badge {e(status)}" id="status">{e(status)}</span></h1>'

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from reports.__main__ import main
-from reports.document import ReportError, area_verdict, load, redact_text, upgrade
+from reports.document import ReportError, area_verdict, load, upgrade
+from reports.redaction import redact_text
 from tests.helpers import MACHINES, REPO
 
 
