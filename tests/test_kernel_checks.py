@@ -93,7 +93,7 @@ CASES = [
     ("hsa_override", "780m-good", ({}, NO_OVERRIDE), {}, FAIL, "HSA_OVERRIDE_GFX_VERSION=11.0.0"),
     ("hsa_override", "780m-good", ({}, OVERRIDE_10), {}, FAIL, "gfx1030 code on a gfx1103"),
     ("hsa_override", "780m-good", ({}, {"env": {"HSA_OVERRIDE_GFX_VERSION": "eleven"}}), {}, FAIL, "not major.minor"),
-    ("hsa_override", "780m-good", (NO_ROCBLAS, NO_OVERRIDE), {}, FAIL, "no ROCm release ships gfx1103"),
+    ("hsa_override", "780m-good", (NO_ROCBLAS, NO_OVERRIDE), {}, FAIL, "ROCm 6.2.4 is not >=7.1.0"),
     ("rocm_version", "780m-good", None, {"rocm": ">=6.2"}, PASS, ""),
     ("rocm_version", "780m-good", None, {"rocm": ">=7"}, FAIL, "matching >=7"),
     ("rocm_version", "no-amd-gpu", None, {"rocm": ">=6"}, FAIL, "install ROCm"),

@@ -101,3 +101,12 @@ def test_measurement_verdict(value, problem, status):
     assert verdict.status == status
     if status == PASS:
         assert "14.0% of the 89.6 GB/s peak" in verdict.found
+
+
+def test_measurement_verdict_shows_both_fp32_peaks():
+    """The share is of the dual-issue peak (archs.toml header); the plain one is shown beside it."""
+    from suites.torch.throughput import measurement_verdict
+
+    verdict = measurement_verdict("fp32", 4.147, "TFLOP/s", 8.294, {}, None, "with dual-issue", 4.147, "without dual-issue")
+    assert "50.0% of the 8.294 TFLOP/s peak with dual-issue (100.0% of the 4.147 TFLOP/s peak without dual-issue)" \
+        in verdict.found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 
-from fixtures.knowledge.tables import platform_fact
+from fixtures.knowledge.tables import build_for, platform_fact
 from fixtures.parsers.modprobe import effective_options, option_value
 from fixtures.parsers.numbers import parse_int
 from fixtures.parsers.properties import override_to_gfx
@@ -381,14 +381,13 @@ def native_support(profile: SystemProfile, target: Target) -> tuple[bool | None,
     targets = profile.rocm.rocblas_targets
     if not isinstance(targets, Unknown):
         return target.gfx in targets, f"rocBLAS in {profile.rocm.path} ships {', '.join(targets) or 'no gfx targets'}"
-    arch = target.arch
-    if arch is None or not known(profile.rocm.version):
+    if target.gfx is None or not known(profile.rocm.version):
         return None, "unknown"
-    since = parse_version(arch.rocm_native_since) if arch.rocm_native_since else None
-    if since is None:
-        return False, f"no ROCm release ships {arch.gfx} kernels (architecture table)"
-    ok = profile.rocm.version >= since  # type: ignore[operator]
-    return ok, f"ROCm {profile.rocm.version} {'>=' if ok else '<'} {since}, the first with {arch.gfx} kernels"
+    build = build_for("rocm", target.gfx)
+    if build is None:
+        return False, f"no ROCm release ships {target.gfx} kernels (fixtures/knowledge/runtimes.toml)"
+    ok = satisfies(profile.rocm.version, build.versions)  # type: ignore[arg-type]
+    return ok, f"ROCm {profile.rocm.version} {'is' if ok else 'is not'} {build.versions}, the releases with {target.gfx} kernels"
 
 
 def hsa_override(profile: SystemProfile, target: Target) -> Verdict:

@@ -66,13 +66,21 @@ def copy_gbps(torch: Any, device: str, nbytes: int, repeats: int) -> tuple[float
 
 
 def measurement_verdict(name: str, value: float, unit: str, peak: float | None, measurements: dict,
-                        problem: str | None = None) -> "Verdict":
+                        problem: str | None = None, peak_label: str = "",
+                        other_peak: float | None = None, other_label: str = "") -> "Verdict":
     """A throughput figure passes as a measurement; it fails only when it is not one: a
-    wrong result (`problem`) or no positive, finite value."""
+    wrong result (`problem`) or no positive, finite value.
+
+    `peak` is the figure the share is taken of (for FP32 on RDNA3 the peak with
+    dual-issue, fixtures/knowledge/archs.toml); `other_peak` is shown beside it so a
+    reader can compare chips whose peaks are quoted either way."""
     from fixtures.verdict import failed, passed
 
     if problem or not (math.isfinite(value) and value > 0):
         return failed(name, "correct results in a positive, finite time", problem or f"{value} {unit}",
                       measurements=measurements, why="a fast kernel that computes wrong numbers is not throughput")
-    share = f" = {value / peak:.1%} of the {peak:g} {unit} peak" if peak else " (no theoretical peak known)"
+    share = (f" = {value / peak:.1%} of the {peak:g} {unit} peak{' ' + peak_label if peak_label else ''}"
+             if peak else " (no theoretical peak known)")
+    if peak and other_peak:
+        share += f" ({value / other_peak:.1%} of the {other_peak:g} {unit} peak {other_label})"
     return passed(name, "a measurement", f"{value:.3f} {unit}{share}", measurements=measurements)
