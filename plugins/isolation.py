@@ -8,8 +8,9 @@ whole protocol (setup, call, teardown) and sends its reports back; the parent wa
 most the time limit, then kills it.  faulthandler writes the child's Python stack to a
 file on a fatal signal, or when the limit nears, and the report shows its last lines.
 
-Which tests: `--isolation auto` (default) those that use torch or ONNX Runtime fixtures,
-unless --torch-device=cpu; `all` every test; `off` none.  A child costs
+Which tests: `--isolation auto` (default) those that will run torch or ONNX Runtime on
+the GPU in this process (should_isolate: not a test that will skip, not a CPU device);
+`all` every test; `off` none.  A child costs
 about 5-10 ms (fork; torch is imported once in the parent), plus the session fixtures it
 sets up again: about 0.3 s per torch-suite test on a CPU (benchmarks/isolation.py), so
 CPU-only runs are not isolated by default.  The per-test limit follows --level and
@@ -28,6 +29,8 @@ import time
 import pytest
 
 from plugins.interrupts import default_in_child
+from plugins.live import device_skip_reason, ort_gpu_providers, replay_skip_reason
+from plugins.markers import unmet_requirement
 from plugins.state import run_state
 
 # Tests whose own process runs GPU code: they are isolated.  ollama and docker drive the
@@ -52,14 +55,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def should_isolate(item: pytest.Item) -> bool:
+    """Fork only for a test that will drive the GPU in its own process.  Decided before
+    forking, from cheap evidence (plugins/live.py): a test that will skip (its markers, a
+    replay, a CPU-only torch build), or whose device is the CPU, runs in-process, since a
+    child per test costs 0.1 s or more and protects nothing there."""
     mode = run_state(item.config).options.isolation
     if mode == "off" or not hasattr(os, "fork"):
         return False
     if mode == "all":
         return True
     if run_state(item.config).options.torch_device == "cpu":
-        return False  # nothing on the GPU; a child per test would only cost time (about 0.3 s each with torch)
-    return bool(ISOLATE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        return False  # nothing on the GPU
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if not ISOLATE_FIXTURES & fixtures or _will_skip(item):
+        return False
+    torch_gpu = "torch_module" in fixtures and device_skip_reason(item.config) is None
+    ort_gpu = "ort" in fixtures and replay_skip_reason(item.config) is None and bool(ort_gpu_providers())
+    return torch_gpu or ort_gpu
+
+
+def _will_skip(item: pytest.Item) -> bool:
+    """The item's own markers (the suite's requirements, pytest's skip/skipif) skip it."""
+    if unmet_requirement(item):
+        return True
+    try:
+        from _pytest.skipping import evaluate_skip_marks
+
+        return evaluate_skip_marks(item) is not None
+    except Exception:  # noqa: BLE001 - a bad skipif condition is pytest's to report, in-process
+        return True
 
 
 def time_limit(config: pytest.Config) -> float:

@@ -10,6 +10,7 @@ import pytest
 
 from fixtures.sizes import GIB, MIB
 from fixtures.unknown import known
+from plugins.live import device_skip_reason, replay_skip_reason
 from plugins.skips import skip_here
 from plugins.state import run_state
 from suites.torch.device import DeviceFacts, DeviceUnavailable, gather_facts, resolve_device
@@ -25,20 +26,33 @@ EXAMPLES = {"quick": 3, "standard": 10, "full": 60}  # hypothesis examples per o
 def live_machine(pytestconfig: pytest.Config) -> None:
     """Suites that run software (torch, Transformers, ONNX Runtime) test this machine: when a
     recording is replayed they skip, unless --live or --torch-device says to run them here."""
-    state = run_state(pytestconfig)
-    if state.profile.recorded and state.options.torch_device == "auto" and not pytestconfig.getoption("live"):
-        skip_here(f"replaying {state.profile.description}: this suite tests this machine's software and GPU, "
-                  "not the recording's (add --live, or --torch-device=cpu, to run it here anyway)")
+    reason = replay_skip_reason(pytestconfig)
+    if reason:
+        skip_here(reason)
 
 
-@pytest.fixture(scope="session")
-def torch_module(live_machine: None) -> Any:
-    """The torch module, or a skip saying why it cannot be imported (or must not be used)."""
+def _import_torch() -> Any:
     try:
         import torch
     except Exception as exc:  # noqa: BLE001 - a broken install raises anything
         skip_here(f"torch could not be imported: {type(exc).__name__}: {exc}")
     return torch
+
+
+@pytest.fixture(scope="session")
+def torch_cpu_module(live_machine: None) -> Any:
+    """torch for work on the CPU (references, model export, reading the build): any build."""
+    return _import_torch()
+
+
+@pytest.fixture(scope="session")
+def torch_module(pytestconfig: pytest.Config) -> Any:
+    """torch for the device under test, or a skip saying why there is none; a CPU-only
+    build with --torch-device auto skips without importing torch (about 1-2 s saved)."""
+    reason = device_skip_reason(pytestconfig)
+    if reason:
+        skip_here(reason)
+    return _import_torch()
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ def repo_on_path(monkeypatch):
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
     pytester.makeconftest(PLUGINS_CONFTEST)
     pytester.makepyfile(test_danger=DANGEROUS)
-    result = pytester.runpytest_subprocess("--isolation=all", "--test-timeout=3", "-p", "no:cacheprovider", *args)
+    result = pytester.runpytest_subprocess("--isolation=all", "--test-timeout=8", "-p", "no:cacheprovider", *args)
     return result, load_report((pytester.path / "reports"))
 
 
@@ -65,7 +65,7 @@ def test_crashes_and_hangs_are_results(pytester):
     assert "MemoryError" in got["test_memory_limit"]["message"]
     assert "killed by SIGSEGV" in got["test_segfault"]["message"] and "test_segfault" in got["test_segfault"]["message"]
     assert "killed by SIGABRT" in got["test_abort"]["message"]
-    assert "did not finish within 3 s" in got["test_hang"]["message"]
+    assert "did not finish within 8 s" in got["test_hang"]["message"]
     assert "Python stack" in got["test_segfault"]["message"] and "in test_segfault" in got["test_segfault"]["message"]
     assert "in test_hang" in got["test_hang"]["message"]
     assert "OOM killer" in got["test_killed_like_oom"]["message"]
@@ -125,13 +125,79 @@ def test_gpu_tests_are_grouped_on_one_worker(pytester):
 
 def test_isolated_and_plain_tests_mix_across_modules(pytester):
     """Plain tests keep their fixtures in the parent; isolated ones run in children; in any order."""
-    pytester.makeconftest(PLUGINS_CONFTEST + "\nimport pytest\n\n@pytest.fixture(scope='module')\n"
+    pytester.makeconftest(PLUGINS_CONFTEST + GPU_ORT + "\nimport pytest\n\n@pytest.fixture(scope='module')\n"
                           "def module_thing():\n    yield 1\n\n@pytest.fixture\ndef ort():\n    return 'gpu'\n")
     pytester.makepyfile(test_a="def test_plain(module_thing):\n    pass\n\ndef test_gpu(ort):\n    pass\n",
                         test_b="def test_gpu_first(ort):\n    pass\n\ndef test_plain_b(module_thing):\n    pass\n",
                         test_c="def test_plain_c(module_thing):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
+
+
+# A simulated ONNX Runtime with a GPU provider (this machine's has none), for the isolation decision.
+GPU_ORT = "import plugins.isolation\nplugins.isolation.ort_gpu_providers = lambda: ('MIGraphXExecutionProvider',)\n"
+
+DECISIONS = """
+import json, os
+import pytest
+from plugins.isolation import should_isolate
+
+PARENT = os.getpid()
+
+@pytest.fixture
+def ort():
+    return os.getpid()
+
+@pytest.fixture
+def torch_module():
+    return os.getpid()
+
+def pytest_collection_finish(session):
+    decided = {item.name: should_isolate(item) for item in session.items}
+    (session.config.rootpath / "decided.json").write_text(json.dumps(decided))
+"""
+
+DECIDED_TESTS = """
+import os
+import pytest
+from conftest import PARENT
+
+def test_gpu_ort(ort):
+    assert os.getpid() != PARENT  # forked
+
+def test_cpu_only_torch(torch_module):
+    assert os.getpid() == PARENT  # this machine's torch is a CPU-only build: nothing to protect
+
+@pytest.mark.skip(reason="skipped by its marker")
+def test_marked_skip(ort):
+    pass
+
+@pytest.mark.requires("amd_gpu")
+def test_unmet_requirement(ort):
+    pass
+
+@pytest.mark.skipif("True", reason="condition")
+def test_skipif(ort):
+    pass
+
+def test_plain():
+    assert os.getpid() == PARENT
+"""
+
+
+def test_isolation_is_decided_before_forking(pytester):
+    """Only a test that will drive the GPU in-process forks; one that will skip (its markers) or
+    whose torch can only use the CPU runs in the parent, as with --torch-device=cpu."""
+    pytester.makeconftest(PLUGINS_CONFTEST + GPU_ORT + DECISIONS)
+    pytester.makepyfile(test_decided=DECIDED_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, skipped=3)
+    assert json.loads((pytester.path / "decided.json").read_text()) == {
+        "test_gpu_ort": True, "test_cpu_only_torch": False, "test_marked_skip": False,
+        "test_unmet_requirement": False, "test_skipif": False, "test_plain": False}
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--torch-device=cpu", "-k", "gpu_ort")
+    assert json.loads((pytester.path / "decided.json").read_text())["test_gpu_ort"] is False
+    result.assert_outcomes(failed=1)  # not forked: the assertion that it was fails
 
 
 def test_parallel_torch_run_sends_its_versions(pytester):

@@ -51,8 +51,8 @@ def hf_model(pytestconfig: pytest.Config, transformers_module: Any) -> ResolvedM
 
 
 @pytest.fixture(scope="session")
-def reference_embeddings(torch_module: Any, hf_model: ResolvedModel) -> Any:
+def reference_embeddings(torch_cpu_module: Any, hf_model: ResolvedModel) -> Any:
     """The CPU's float32 embeddings: the reference every device and dtype is held to."""
     from suites.hf.models import embeddings
 
-    return embeddings(torch_module, hf_model.path, "cpu", "float32")[0]
+    return embeddings(torch_cpu_module, hf_model.path, "cpu", "float32")[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.knowledge.tables import platform_fact
+from plugins.live import ort_gpu_providers
 from fixtures.verdict import failed, not_applicable, passed
 from suites.onnxruntime.models import exported_mlp, helper_graph, run
 from suites.torch.parity.faults import matching, perturb
@@ -27,9 +27,12 @@ def _faulty(torch, faults, dtype, out):
     return perturb(fault, torch.from_numpy(out.astype("float64"))) if fault else torch.from_numpy(out.astype("float64"))
 
 
+# Standard, not quick: it proves the install on the CPU only, and the quick level is the GPU
+# verdict for about the price of importing torch (importing onnx alone costs about 1 s).
+@pytest.mark.level("standard")
 @pytest.mark.parametrize("kind, dtype", CASES, ids=[f"{k}-{d}" for k, d in CASES])
-def test_cpu_provider_matches_torch(kind, dtype, ort, onnx_module, torch_module, faults, check):
-    torch = torch_module
+def test_cpu_provider_matches_torch(kind, dtype, ort, onnx_module, torch_cpu_module, faults, check):
+    torch = torch_cpu_module
     case = make_case(torch, kind, dtype)
     out = _faulty(torch, faults, dtype, run(ort, case, "CPUExecutionProvider"))
     tol = tolerance_for(dtype, "matmul", case.k)
@@ -43,13 +46,14 @@ def test_cpu_provider_matches_torch(kind, dtype, ort, onnx_module, torch_module,
 
 
 @pytest.mark.parametrize("kind, dtype", CASES, ids=[f"{k}-{d}" for k, d in CASES])
-def test_gpu_providers_match_cpu_provider(kind, dtype, ort, onnx_module, torch_module, faults, check):
-    torch = torch_module
-    gpu = [p for p in ort.get_available_providers() if p in platform_fact("onnxruntime", "gpu_providers")]
+def test_gpu_providers_match_cpu_provider(kind, dtype, ort, request, faults, check):
+    gpu = ort_gpu_providers()
     name = f"ONNX Runtime GPU providers match the CPU provider ({kind}, {dtype})"
     if not gpu:
         return check(not_applicable(name, f"no GPU execution provider in onnxruntime {ort.__version__}: "
                                           f"{', '.join(ort.get_available_providers())}"))
+    request.getfixturevalue("onnx_module")
+    torch = request.getfixturevalue("torch_cpu_module")  # only for the model export: imported once needed
     case = make_case(torch, kind, dtype)
     cpu = torch.from_numpy(run(ort, case, "CPUExecutionProvider").astype("float64"))
     tol = tolerance_for(dtype, "matmul", case.k)

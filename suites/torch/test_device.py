@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("quick")]
 
 
 @pytest.mark.requires("amd_gpu")
-def test_rocm_build(torch_module, target, check):
-    check(checks.rocm_build(build_facts(torch_module), target))
+def test_rocm_build(torch_cpu_module, target, check):
+    check(checks.rocm_build(build_facts(torch_cpu_module), target))
 
 
 def test_device_reports_target_arch(device_facts, target, check):

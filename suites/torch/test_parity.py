@@ -9,7 +9,6 @@ the tolerance.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
 
 from fixtures.verdict import failed, passed
 from fixtures.versions import parse_version
@@ -23,6 +22,8 @@ pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("quick")]
 
 @pytest.mark.parametrize("op_name, dtype", cases(), ids=[f"{o}-{d}" for o, d in cases()])
 def test_parity(op_name, dtype, torch_module, torch_device, faults, examples_per_case, check):
+    from hypothesis import HealthCheck, given, reject, settings  # not at collection: it costs about 1 s
+
     op = OPS_BY_NAME[op_name]
     if op.min_version and parse_version(torch_module.__version__) < parse_version(op.min_version):
         pytest.skip(f"{op_name} needs torch >= {op.min_version}; found {torch_module.__version__}")

@@ -8,8 +8,7 @@ made from the seed, in float64 on the CPU, and rounded to the dtype under test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from hypothesis import strategies as st
+from typing import Any
 
 from suites.torch.parity.ops import Op
 
@@ -40,8 +39,10 @@ class Example:
         return f"sizes {sizes}; {layout}; magnitude x{self.scale:g}; seed {self.seed}{edge}"
 
 
-def examples(op: Op, dtype: str) -> st.SearchStrategy[Example]:
+def examples(op: Op, dtype: str) -> Any:
     """Hypothesis strategy of examples for one op and dtype."""
+    from hypothesis import strategies as st  # imported when examples are drawn, not at collection
+
     sizes = st.fixed_dictionaries({name: st.integers(max(lo, 1), hi)
                                    for name, (lo, hi) in op.dims.items()})
     return st.builds(Example, sizes=sizes, seed=st.integers(0, 2**31 - 1),

@@ -120,6 +120,15 @@ class Comparison:
         return "; ".join(parts)
 
 
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Flat index to coordinates (row-major); torch.unravel_index would import torch.fx (about 1 s)."""
+    index = []
+    for size in reversed(shape):
+        flat, rest = divmod(flat, size) if size else (flat, 0)
+        index.append(rest)
+    return tuple(reversed(index))
+
+
 def compare(actual: Any, expected: Any, tol: Tolerance, magnitude: Any = None) -> Comparison:
     """Compare a device output (any dtype/device) with a float64 CPU reference.
 
@@ -155,7 +164,7 @@ def compare(actual: Any, expected: Any, tol: Tolerance, magnitude: Any = None) -
     bound = torch.broadcast_to(bound, diff.shape)
     excess = diff - bound
     worst = int(torch.argmax(excess).item()) if excess.numel() else 0
-    worst_index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), excess.shape))
+    worst_index = _unravel(worst, tuple(excess.shape))
     within = bool((excess <= 0).all().item())
     denom = float((e[finite] ** 2).sum().item())
     err = float(((a - e)[finite] ** 2).sum().item())
