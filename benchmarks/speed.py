@@ -10,7 +10,10 @@ Prints figures; asserts nothing (speed targets are read, not enforced):
 2. `pytest suites --torch-device=cpu` at the standard level, once;
 3. the report's cost per test at 100, 1 000 and 10 000 synthetic results: trivial tests run
    with the suite's plugins (report, records, redaction) and without them; the difference
-   per test must stay flat as the count grows (linear writing).
+   per test must stay flat as the count grows (linear writing);
+4. every text parser on 512 KiB and 2 MiB of real-looking junk (one long word, many
+   words, a real capture repeated): the time may grow about 4x, not 16x (no parser above
+   linear time; shlex, which was quadratic on a long word, is no longer used).
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 TORCH_IMPORT = "import torch; torch.cuda.is_available()"
 SIZES = (100, 1000, 10000)
+NOISE = 0.02  # CPU seconds: parser times below this are not compared
 
 
 def timed(args: list[str], cwd: Path = REPO, env: dict[str, str] | None = None) -> float:
@@ -80,6 +85,54 @@ def report_cost(sizes: tuple[int, ...]) -> None:
                   f"report cost {per_test:.2f} ms per test")
 
 
+def parser_scaling() -> None:
+    """Each parser's time on 512 KiB and 2 MiB inputs; a ratio near 4 is linear."""
+    sys.path.insert(0, str(REPO))
+    from fixtures.parsers.cmdline import parse_cmdline_module_params
+    from fixtures.parsers.keyvalue import parse_keyvalue
+    from fixtures.parsers.meminfo import parse_meminfo
+    from fixtures.parsers.modprobe import parse_modprobe_conf
+    from fixtures.parsers.ollama import parse_api_ps, parse_ollama_log, parse_ps_table
+    from fixtures.parsers.properties import parse_properties
+    from fixtures.parsers.rocminfo import parse_rocminfo
+    from fixtures.parsers.systemd import parse_environment
+    from fixtures.versions import parse_kernel_release, parse_version
+
+    captures = sorted((REPO / "tests" / "data" / "captures").glob("*.txt"))
+    sample = "".join(p.read_text(errors="replace") for p in captures)
+    shapes = {"long word": lambda n: "a" * n, "words": lambda n: ("ttm.pages_limit=1 " * n)[:n],
+              "quoted": lambda n: ('"' + "\\x" * n)[:n], "captures": lambda n: (sample * (n // len(sample) + 1))[:n],
+              "continued": lambda n: ("options ttm x=1 \\\n" * n)[:n]}
+    parsers = {"cmdline": parse_cmdline_module_params, "uevent": parse_keyvalue, "meminfo": parse_meminfo,
+               "modprobe.d": lambda t: parse_modprobe_conf("/etc/modprobe.d/x.conf", t),
+               "ollama log": parse_ollama_log, "ollama /api/ps": parse_api_ps, "ollama ps": parse_ps_table,
+               "KFD properties": parse_properties, "rocminfo": parse_rocminfo,
+               "systemd unit": lambda t: parse_environment("[Service]\nEnvironment=" + t),
+               "kernel release": parse_kernel_release, "version": parse_version}
+    worst = ("", 0.0)
+    for name, parse in parsers.items():
+        slowest, ratios = 0.0, []
+        for shape in shapes.values():
+            small, big = (_best_of(parse, shape(n)) for n in (512 * 1024, 2048 * 1024))
+            slowest = max(slowest, big)
+            if big >= NOISE:  # below that, timer and scheduler noise make the ratio meaningless
+                ratios.append(big / max(small, 1e-6))
+        growth = f"up to {max(ratios):.1f}x" if ratios else f"every input under {NOISE * 1000:.0f} ms"
+        worst = max(worst, (name, max(ratios, default=0.0)), key=lambda w: w[1])
+        print(f"parser {name:<15} 2 MiB: slowest {slowest:.3f} s; 2 MiB / 512 KiB time: {growth}")
+    print(f"worst growth: {worst[0]} {worst[1]:.1f}x for 4x the input (linear is about 4, quadratic 16)")
+
+
+def _best_of(parse: Any, text: str, runs: int = 2) -> float:
+    """Best CPU time of `runs` (process time: other load on the machine does not count)."""
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        parse(text)
+        times.append(time.process_time() - start)
+    return min(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each side for the medians (default 5)")
@@ -90,6 +143,7 @@ def main() -> None:
         if not args.skip_standard:
             standard_cpu(Path(reports))
     report_cost(SIZES)
+    parser_scaling()
 
 
 if __name__ == "__main__":

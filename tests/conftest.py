@@ -16,6 +16,25 @@ from tests.helpers import MACHINES, derive_machine
 
 pytest_plugins = ["pytester"]
 
+# Fuzzing depth (tests/test_fuzz_parsers.py): examples per parser.  CI keeps the short profile;
+# `pytest tests/test_fuzz_parsers.py --fuzz-profile=thorough -s` runs 10 000 per parser and
+# prints the counts.  Own option, because hypothesis's pytest plugin is off (pyproject.toml).
+FUZZ_PROFILES = {"ci": 400, "thorough": 10_000}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-profile", default="ci", choices=sorted(FUZZ_PROFILES),
+                     help="hypothesis examples per parser: ci (400, default) or thorough (10 000)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the fuzz profile before the test modules are imported: their @settings inherit it."""
+    from hypothesis import settings
+
+    for name, examples in FUZZ_PROFILES.items():
+        settings.register_profile(name, max_examples=examples, deadline=None, derandomize=True, database=None)
+    settings.load_profile(config.getoption("fuzz_profile"))
+
 
 @pytest.fixture
 def recorded() -> Callable[[str | Path], SystemProfile]:
