@@ -103,3 +103,17 @@ def test_docker_version_json_survives_junk(data, stderr):
 @given(data=JSONISH)
 def test_ollama_ps_json_survives_junk(data):
     parse_api_ps(json.dumps(data))
+
+
+@given(text=st.text(alphabet=" \t\n\\'\"=ab.", max_size=40))
+def test_word_splitting_matches_shlex(text):
+    """The linear splitter gives shlex's words (and whitespace splitting where shlex raises)."""
+    import shlex
+
+    from fixtures.parsers.words import split_words
+
+    try:
+        expected = shlex.split(text)
+    except ValueError:
+        expected = text.split()
+    assert split_words(text) == expected
