@@ -94,6 +94,9 @@ CASES = [
     ("hsa_override", "780m-good", ({}, OVERRIDE_10), {}, FAIL, "gfx1030 code on a gfx1103"),
     ("hsa_override", "780m-good", ({}, {"env": {"HSA_OVERRIDE_GFX_VERSION": "eleven"}}), {}, FAIL, "not major.minor"),
     ("hsa_override", "780m-good", (NO_ROCBLAS, NO_OVERRIDE), {}, FAIL, "ROCm 6.2.4 is not >=7.1.0"),
+    ("hsa_override", "780m-rocm-7.1-native", None, {}, PASS, "gfx1103, gfx1150"),
+    ("hsa_override", "780m-rocm-7.1-override", None, {}, FAIL, "1536 vector registers per SIMD; a gfx1103 has 1024"),
+    ("hsa_override", "780m-rocm-7.1-native", ({}, {"env": {"HSA_OVERRIDE_GFX_VERSION": "11.0.3"}}), {}, PASS, "11.0.3"),
     ("rocm_version", "780m-good", None, {"rocm": ">=6.2"}, PASS, ""),
     ("rocm_version", "780m-good", None, {"rocm": ">=7"}, FAIL, "matching >=7"),
     ("rocm_version", "no-amd-gpu", None, {"rocm": ">=6"}, FAIL, "install ROCm"),
@@ -119,7 +122,7 @@ def test_check(derive, check, machine, change, options, status, words):
 def test_every_check_has_a_failing_and_a_passing_case():
     names = [n for n in dir(checks) if callable(getattr(checks, n)) and not n.startswith("_")
              and getattr(getattr(checks, n), "__module__", "") == checks.__name__
-             and n not in ("target_card", "generation", "expected_gtt", "native_support")]
+             and n not in ("target_card", "generation", "expected_gtt", "native_support", "judge_override")]
     for name in names:
         statuses = {c[4] for c in CASES if c[0] == name}
         assert {PASS, FAIL} <= statuses, f"{name} lacks a {'failing' if FAIL not in statuses else 'passing'} case"

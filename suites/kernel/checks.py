@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 
-from fixtures.knowledge.tables import build_for, platform_fact
+from fixtures.knowledge.tables import archs, platform_fact
+from fixtures.native import NativeKernels, system_rocm
 from fixtures.parsers.modprobe import effective_options, option_value
 from fixtures.parsers.numbers import parse_int
 from fixtures.parsers.properties import override_to_gfx
@@ -17,7 +18,7 @@ from fixtures.profile import DeviceNode, SystemProfile
 from fixtures.sizes import GIB, MIB, format_bytes
 from fixtures.target import Target, target_card
 from fixtures.unknown import Unknown, known
-from fixtures.verdict import Verdict, failed, not_applicable, passed
+from fixtures.verdict import FixStep, Verdict, failed, not_applicable, passed
 from fixtures.versions import parse_version, satisfies
 
 # Our policy, not a sourced fact: GTT is a limit, not a reservation, but a limit within
@@ -377,51 +378,81 @@ def kfd_node_matches(profile: SystemProfile, target: Target) -> Verdict:
 
 
 def native_support(profile: SystemProfile, target: Target) -> tuple[bool | None, str]:
-    """Whether the installed ROCm ships kernels for the target, and how we know."""
-    targets = profile.rocm.rocblas_targets
-    if not isinstance(targets, Unknown):
-        return target.gfx in targets, f"rocBLAS in {profile.rocm.path} ships {', '.join(targets) or 'no gfx targets'}"
-    if target.gfx is None or not known(profile.rocm.version):
+    """Whether the system ROCm ships kernels for the target, and how we know (fixtures/native.py)."""
+    if target.gfx is None:
         return None, "unknown"
-    build = build_for("rocm", target.gfx)
-    if build is None:
-        return False, f"no ROCm release ships {target.gfx} kernels (fixtures/knowledge/runtimes.toml)"
-    ok = satisfies(profile.rocm.version, build.versions)  # type: ignore[arg-type]
-    return ok, f"ROCm {profile.rocm.version} {'is' if ok else 'is not'} {build.versions}, the releases with {target.gfx} kernels"
+    kernels = system_rocm(profile, target.gfx)
+    return kernels.native, kernels.evidence
 
 
 def hsa_override(profile: SystemProfile, target: Target) -> Verdict:
-    name = "HSA_OVERRIDE_GFX_VERSION fits the GPU"
+    """The override as the system ROCm sees it (the process environment)."""
     if target.gfx is None:
-        return not_applicable(name, target.how)
+        return not_applicable(OVERRIDE_CHECK, target.how)
+    return judge_override(system_rocm(profile, target.gfx), profile.env.get("HSA_OVERRIDE_GFX_VERSION"), target)
+
+
+OVERRIDE_CHECK = "HSA_OVERRIDE_GFX_VERSION fits the GPU"
+
+
+def judge_override(kernels: NativeKernels, value: str | None, target: Target) -> Verdict:
+    """One runtime's override, judged against whether that runtime has native kernels:
+    native + none -> pass; native + an override to other code -> fail when that code
+    assumes more vector registers than the GPU has, else a caveat; not native + a good
+    override -> pass; not native + none -> fail, naming the override."""
+    name = OVERRIDE_CHECK if kernels.runtime == "the system ROCm" else f"{OVERRIDE_CHECK} ({kernels.runtime})"
+    gfx = kernels.gfx
     arch = target.arch
-    value = profile.env.get("HSA_OVERRIDE_GFX_VERSION")
-    native, how = native_support(profile, target)
     good = arch.hsa_override if arch else ""
+    rests = (kernels.rests_on,) if kernels.rests_on else ()
+    remove = FixStep("user-env" if kernels.runtime != "ollama" else "service-env",
+                     note=f"remove HSA_OVERRIDE_GFX_VERSION from {kernels.override_where}", root=False)
     if value is not None:
         over = override_to_gfx(value)
-        expected = f"an override within {generation(target.gfx)}" + (f" (known to work: {good})" if good else "")
+        expected = f"an override within {generation(gfx)}" + (f" (known to work: {good})" if good else "")
         if over is None:
             return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value!r} is not major.minor.stepping",
                           remedy=f"export HSA_OVERRIDE_GFX_VERSION={good or 'X.Y.Z'}")
-        if generation(over) != generation(target.gfx):
-            return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} makes the runtime load {over} code "
-                          f"on a {target.gfx}", why="code for another family crashes or faults on this GPU",
+        if generation(over) != generation(gfx):
+            return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} makes {kernels.runtime} load {over} "
+                          f"code on a {gfx}", why="code for another family crashes or faults on this GPU",
                           remedy=f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "unset it")
         if arch and value in arch.override_bad:
-            return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} is reported not to work on {target.gfx}",
+            return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} is reported not to work on {gfx}",
                           remedy=f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "unset it",
                           link=arch.sources[0] if arch.sources else "")
-        note = "" if native is not True else "; not needed: ROCm has native kernels"
-        return passed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} ({over}){note}")
-    if native is None:
-        return not_applicable(name, f"cannot tell whether ROCm has {target.gfx} kernels: {profile.rocm.version}")
-    if native:
-        return passed(name, f"native {target.gfx} kernels, or an override", f"no override; {how}")
-    return failed(name, f"native {target.gfx} kernels, or an override", f"no override; {how}",
+        if kernels.native and over != gfx:
+            return _override_over_native(name, kernels, value, over, target, remove, rests)
+        note = "; the runtime's own kernels are for this GPU" if kernels.native else ""
+        return passed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} ({over}); {kernels.evidence}{note}",
+                      rests_on=rests)
+    expected = f"native {gfx} kernels, or an override"
+    if kernels.native is None:
+        return not_applicable(name, f"cannot tell whether {kernels.runtime} has {gfx} kernels: {kernels.evidence}")
+    if kernels.native:
+        return passed(name, expected, f"no override; {kernels.evidence}", rests_on=rests)
+    return failed(name, expected, f"no override; {kernels.evidence}", rests_on=rests,
                   why="without kernels for the GPU, HIP fails with 'invalid device function' / hipErrorNoBinaryForGpu",
-                  remedy=(f"export HSA_OVERRIDE_GFX_VERSION={good} (and set it in services that use the GPU)"
-                          if good else f"no working override is known for {target.gfx}: use a ROCm build with its kernels"))
+                  remedy=(f"set HSA_OVERRIDE_GFX_VERSION={good} in {kernels.override_where}" if good else
+                          f"no working override is known for {gfx}: use a {kernels.runtime} build with its kernels"))
+
+
+def _override_over_native(name: str, kernels: NativeKernels, value: str, over: str, target: Target,
+                          remove: FixStep, rests: tuple[str, ...]) -> Verdict:
+    """An override that replaces a runtime's native kernels with another chip's code."""
+    mine, theirs = archs().get(kernels.gfx), archs().get(over)
+    found = (f"HSA_OVERRIDE_GFX_VERSION={value} makes {kernels.runtime} run {over} code although "
+             f"{kernels.evidence}")
+    expected = f"no override: {kernels.runtime} has native {kernels.gfx} kernels"
+    if mine and theirs and mine.vgprs_per_simd and theirs.vgprs_per_simd > mine.vgprs_per_simd:
+        return failed(name, expected, found, fix=(remove,), rests_on=rests,
+                      why=(f"{over} code may use {theirs.vgprs_per_simd} vector registers per SIMD; a {kernels.gfx} "
+                           f"has {mine.vgprs_per_simd} (LLVM comgr ISA table, fixtures/knowledge/archs.toml): kernels "
+                           f"built for {over} can fail to launch or compute wrongly, and its native kernels are unused"),
+                      remedy=f"remove HSA_OVERRIDE_GFX_VERSION from {kernels.override_where}")
+    return passed(name, expected, found, rests_on=rests,
+                  caveats=(f"not needed: {kernels.runtime} has native {kernels.gfx} kernels; remove the override "
+                           f"from {kernels.override_where} to use them",))
 
 
 def rocm_version(profile: SystemProfile, spec: str | None) -> Verdict:

@@ -7,9 +7,11 @@ from fixtures.parsers.properties import override_to_gfx
 from fixtures.profile import SystemProfile
 from fixtures.sizes import format_bytes
 from fixtures.target import Target
-from fixtures.unknown import known
+from fixtures.native import torch_wheel
+from fixtures.unknown import Unknown, known
 from fixtures.verdict import Verdict, failed, not_applicable, passed
 from fixtures.target import target_card
+from suites.kernel.checks import OVERRIDE_CHECK, judge_override
 from suites.torch.device import LAUNCH_ERRORS, DeviceFacts
 
 CPU = "the device under test is the CPU (--torch-device=cpu)"
@@ -66,6 +68,16 @@ def arch_in_build(facts: DeviceFacts, target: Target, override: str | None) -> V
     return failed(name, f"{arch} in torch.cuda.get_arch_list()", f"{facts.build} has {listed}",
                   why="without kernels for the arch, every op fails with 'invalid device function'",
                   remedy=_override_hint(target) if target.arch else "install a torch build that includes " + str(arch))
+
+
+def override_for_wheel(facts: DeviceFacts, target: Target, override: str | None,
+                       bundled: tuple[str, ...] | Unknown | None) -> Verdict:
+    """The HSA override judged for this PyTorch wheel, which brings its own kernels and rocBLAS."""
+    if not facts.is_gpu:
+        return not_applicable(f"{OVERRIDE_CHECK} (the PyTorch wheel)", CPU)
+    if target.gfx is None:
+        return not_applicable(f"{OVERRIDE_CHECK} (the PyTorch wheel)", f"no AMD target: {target.how}")
+    return judge_override(torch_wheel(target.gfx, facts.arch_list, bundled, facts.build), override, target)
 
 
 def first_launch(facts: DeviceFacts, target: Target) -> Verdict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.native import torch_bundled_targets
 from suites.torch import checks
 from suites.torch.device import build_facts, override_env
 
@@ -21,6 +22,10 @@ def test_device_reports_target_arch(device_facts, target, check):
 
 def test_build_has_kernels_for_device(device_facts, target, check):
     check(checks.arch_in_build(device_facts, target, override_env()))
+
+
+def test_override_fits_the_wheel(device_facts, target, check):
+    check(checks.override_for_wheel(device_facts, target, override_env(), torch_bundled_targets()))
 
 
 def test_first_kernel_launch(device_facts, target, check):
