@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.knowledge.horizon import horizon_entries, horizon_lines
+from fixtures.knowledge.matching import component_versions
 from plugins.interrupts import interrupting_signal
 from plugins.results import FINISHED, REPORTED, plain_nodeid, results_key
 from plugins.state import run_state
@@ -122,6 +124,7 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
             "signal": interrupting_signal(self.config),
             "records": None if finished else self.records.path.name,
             "versions": self._clean(versions),
+            "horizon": horizon_entries(component_versions(state.profile, state.component_versions)),
             "areas": areas,
             "summary": summary_of(areas),
             "html": self.html_path.name,
@@ -300,6 +303,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         parts = ", ".join(f"{n} {o}" for o, n in sorted(counts.items(), key=lambda kv: _ORDER.get(kv[0], 9)))
         bad = verdict["verdict"] == "broken"
         tr.line(f"{area:12} {parts}", red=bad, green=verdict["verdict"] == "works")
+    for line in horizon_lines(results.records.values(), component_versions(state.profile, state.component_versions)):
+        tr.line(line, yellow=True)
     if writer.error:
         tr.line(f"report: {writer.error}", red=True)
     else:

@@ -3,10 +3,13 @@ suite starts from: `system`, `target`, `run_options` and `check`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import pytest
 
+from fixtures.knowledge.horizon import horizon_caveats
+from fixtures.knowledge.matching import component_versions
 from fixtures.knowledge.tables import KnowledgeError
 from fixtures.machine import open_machine
 from fixtures.probe import probe
@@ -14,6 +17,7 @@ from fixtures.profile import SystemProfile
 from fixtures.target import Target, TargetError, resolve_target
 from fixtures.verdict import FAIL, NOT_APPLICABLE, Verdict
 from plugins.options import read_options
+from plugins.results import area_of
 from plugins.skips import skip_here
 from plugins.state import RunOptions, RunState, run_state, run_state_key
 
@@ -58,6 +62,25 @@ def run_options(pytestconfig: pytest.Config) -> RunOptions:
     return run_state(pytestconfig).options
 
 
+# The knowledge an area's checks rest on when a verdict names none of its own (Verdict.rests_on):
+# the kernel suite's GTT/TTM rules are kernel facts, the torch suite's are torch's and ROCm's, ...
+AREA_RESTS_ON = {"kernel": ("kernel",), "torch": ("torch", "rocm"), "hf": ("transformers", "torch"),
+                 "onnxruntime": ("onnxruntime",), "ollama": ("ollama",), "docker": ("docker",)}
+
+
+def with_horizon(verdict: Verdict, area: str, config: pytest.Config) -> Verdict:
+    """The verdict with a caveat for each component it rests on that is installed in a release
+    newer than the suite's facts were checked against (fixtures/knowledge/horizon.toml):
+    a verdict judged by older facts may not hold, and the user should know, never a failure."""
+    rests_on = verdict.rests_on or AREA_RESTS_ON.get(area, ())
+    if not rests_on:
+        return verdict
+    state = run_state(config)
+    notes = horizon_caveats(rests_on, component_versions(state.profile, state.component_versions))
+    notes = tuple(n for n in notes if n not in verdict.caveats)
+    return replace(verdict, rests_on=tuple(rests_on), caveats=verdict.caveats + notes)
+
+
 @pytest.fixture
 def check(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     """Conclude a test from a Verdict: fail with its message, skip when not applicable.
@@ -67,6 +90,7 @@ def check(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     """
 
     def conclude(verdict: Verdict) -> None:
+        verdict = with_horizon(verdict, area_of(request.node.nodeid), request.config)
         request.node.user_properties.append(("verdict", verdict.as_dict()))
         for key, value in verdict.measurements.items():
             request.node.user_properties.append((f"measure:{key}", value))

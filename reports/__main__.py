@@ -4,6 +4,7 @@
     python -m reports merge REPORT.json ... [-o matrix.html] [--markdown matrix.md] [--csv matrix.csv] [--checks]
     python -m reports diff OLD.json NEW.json [--threshold 0.1]     (exit 1 on a regression)
     python -m reports validate REPORT.json ...                       (needs the jsonschema package)
+    python -m reports horizon [REPORT.json]       (what the facts were checked against; with a report, what it ran)
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     p_diff.add_argument("--threshold", type=float, default=DROP_THRESHOLD)
     p_val = sub.add_parser("validate", help="check reports against reports/schema.json")
     p_val.add_argument("reports", nargs="+")
+    p_hor = sub.add_parser("horizon", help="the newest release per component the suite's facts were checked against")
+    p_hor.add_argument("report", nargs="?", help="also show what this report's run had installed")
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
@@ -102,7 +105,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-COMMANDS = {"html": cmd_html, "merge": cmd_merge, "diff": cmd_diff, "validate": cmd_validate}
+def cmd_horizon(args: argparse.Namespace) -> int:
+    """The knowledge horizon (fixtures/knowledge/horizon.toml), and a report's installed versions beside it."""
+    from fixtures.knowledge.horizon import horizon_entries
+
+    rows = load(args.report).get("horizon") or [] if args.report else horizon_entries({})
+    if args.report and not rows:
+        print(f"reports: {args.report} has no horizon (written before the suite recorded one)", file=sys.stderr)
+        return 2
+    print(f"{'component':<13} {'checked against':<16} {'released':<11} {'checked on':<11} installed")
+    for row in rows:
+        mark = " (newer: verdicts resting on it carry a caveat)" if row.get("newer") else ""
+        print(f"{row['component']:<13} {row['checked_against']:<16} {row.get('released', ''):<11} "
+              f"{row.get('checked_on', ''):<11} {row.get('installed') or '-'}{mark}")
+    return 0
+
+
+COMMANDS = {"horizon": cmd_horizon, "html": cmd_html, "merge": cmd_merge, "diff": cmd_diff, "validate": cmd_validate}
 
 if __name__ == "__main__":
     sys.exit(main())

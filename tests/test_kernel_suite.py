@@ -14,6 +14,8 @@ EXPECTED_FAILURES = {
     "780m-ttm-not-in-effect": {"test_modprobe_config_in_effect"},
     "780m-ttm-missing-options": {"test_modprobe_lines_not_ignored"},
     "780m-no-render-group": {"test_kfd_device_usable", "test_render_node_usable", "test_rocminfo_sees_gpu"},
+    "780m-rocm-7.1-native": set(),
+    "780m-rocm-7.1-override": {"test_hsa_override"},
     "rx7900xtx": set(),
     "strix-halo-cmdline": set(),
     "no-amd-gpu": set(),
@@ -77,3 +79,25 @@ def test_parallel_run_reports_every_verdict(pytester):
     assert len(doc["results"]) == 15 and result.ret == 1
     failed = [r for r in doc["results"] if r["outcome"] == "failed"]
     assert len(failed) == 3 and all(r["verdict"]["remedy"] for r in failed)
+
+
+def test_a_kernel_beyond_the_horizon_is_a_caveat_not_a_failure(pytester, derive):
+    """Kernel facts were checked against 7.1 (horizon.toml): a 7.3 kernel gets the same verdicts,
+    each resting on kernel facts with a caveat saying so, and the report lists the horizon."""
+    machine = derive("strix-halo-cmdline", {"proc/sys/kernel/osrelease": "7.3.2-arch1-1\n"})
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_inprocess(str(REPO / "suites" / "kernel"), f"--sysroot={machine}",
+                                          f"--report-dir={reports}", "-p", "no:cacheprovider")
+    doc = load_report(reports)
+    assert result.ret == 0 and all(r["outcome"] != "failed" for r in doc["results"])
+    judged = [r["verdict"] for r in doc["results"] if r.get("verdict") and r["verdict"]["status"] != "n/a"]
+    assert judged and all(any("kernel 7.3.2 is newer than 7.1" in c for c in v["caveats"]) for v in judged)
+    kernel = next(h for h in doc["horizon"] if h["component"] == "kernel")
+    assert kernel["newer"] is True and kernel["installed"] == "7.3.2" and kernel["checked_against"] == "7.1"
+    assert "kernel 7.3.2 is newer" in result.stdout.str()  # the message a person reads says so
+
+
+def test_a_kernel_within_the_horizon_has_no_caveat(pytester):
+    _, doc = run_suite(pytester, "strix-halo-cmdline")
+    assert not any(r.get("verdict", {}).get("caveats") for r in doc["results"])
+    assert next(h for h in doc["horizon"] if h["component"] == "kernel")["newer"] is False
