@@ -85,3 +85,67 @@ def test_checks_fail_where_they_should(recorded):
     denied = checks.sees_gpu(CommandResult(("docker",), 1, "Unable to open /dev/kfd read-write: Permission denied\n"),
                              resolve_target("auto", recorded("780m-good")), None)
     assert denied.status == "fail" and "render group's number" in denied.remedy
+
+
+# Each daemon/CLI error as Docker prints it (the engine's words from the reports cited in
+# suites/docker/errors.py, and from Docker 20.10/28 run here) -> its kind and the remedy's start.
+ENGINE_WORDS = [
+    ('docker: Error response from daemon: error gathering device information while adding custom device "/dev/kfd": '
+     "no such file or directory.\nSee 'docker run --help'.", 125, "missing-device",
+     "/dev/kfd does not exist on the host the docker daemon runs on"),
+    ('permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get '
+     '"http://%2Fvar%2Frun%2Fdocker.sock/v1.47/version": dial unix /var/run/docker.sock: connect: permission denied',
+     1, "socket-permission", "sudo usermod -aG docker $USER"),
+    ("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", 1,
+     "daemon-down", "sudo systemctl start docker"),
+    ('error during connect: Get "http://docker.example:2375/v1.47/version": dial tcp 10.0.0.9:2375: connect: '
+     "connection refused", 1, "daemon-down", "sudo systemctl start docker"),
+    ("Error response from daemon: client version 1.43 is too new. Maximum supported API version is 1.41", 1,
+     "api-too-new", "unset DOCKER_API_VERSION"),
+    ("Error response from daemon: client version 1.43 is too old. Minimum supported API version is 1.44, please "
+     "upgrade your client to a newer version", 1, "api-too-old", "upgrade the docker CLI"),
+    ("unknown flag: --pull\nSee 'docker run --help'.", 125, "unknown-flag", "this docker CLI (docker) does not know --pull"),
+    ("docker: Error response from daemon: No such image: rocm/rocm-terminal:latest.", 125, "no-image",
+     "docker pull rocm/rocm-terminal:latest, or run the suite with --docker-pull"),
+    ("Error response from daemon: pull access denied for rocm_gpu, repository does not exist or may require "
+     "'docker login': denied: requested access to the resource is denied", 1, "pull-failed",
+     "check the image name and tag given to --docker-image"),
+    ('docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: '
+     'unable to start container process: exec: "rocminfo": executable file not found in $PATH: unknown.', 127,
+     "no-command", "the image has no rocminfo"),
+    ('Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.51/containers/json": context deadline exceeded', 1,
+     "daemon-timeout", "the daemon takes the connection but does not answer in time"),
+    ("docker: Error response from daemon: Conflict. The container name is already in use.", 125, "engine-refused",
+     "run `docker run --rm IMG true` yourself"),
+    ("sh: rocminfo: not found", 127, "container-exit", "the engine ran the container"),
+]
+
+
+@pytest.mark.parametrize(("words", "rc", "kind", "remedy"), ENGINE_WORDS, ids=[w[2] for w in ENGINE_WORDS])
+def test_each_engine_error_has_its_own_diagnosis(words, rc, kind, remedy):
+    from fixtures.machine import CommandResult
+    from suites.docker.errors import diagnose
+
+    why = diagnose(CommandResult(("docker", "run", "--rm", "IMG", "true"), rc, "", words + "\n"))
+    assert why is not None and why.kind == kind and why.remedy.startswith(remedy), why
+    first = words.splitlines()[0].removeprefix("docker: ")
+    assert first in why.found or kind == "container-exit"
+
+
+def test_container_checks_use_the_diagnosis(recorded):
+    """The device missing on the docker host is not "pass the flags"; a timeout is not "read the error"."""
+    from fixtures.machine import CommandResult
+    from fixtures.target import resolve_target
+    from suites.docker import checks
+
+    missing = CommandResult(("docker", "run"), 125, "", 'docker: Error response from daemon: error gathering device '
+                            'information while adding custom device "/dev/kfd": no such file or directory.\n')
+    target = resolve_target("auto", recorded("780m-good"))
+    for verdict in (checks.sees_gpu(missing, target, None), checks.override_passes(missing, "11.0.0"),
+                    checks.isolated(missing), checks.rocm_matches(missing, recorded("780m-good"), "img")):
+        assert verdict.status == "fail" and "does not exist on the host the docker daemon runs on" in verdict.remedy
+        assert "pass --device" not in verdict.remedy and verdict.link.startswith("https://github.com/")
+    hung = CommandResult(("docker", "version"), None, error="`docker version --format` did not finish in 30 s")
+    verdict = checks.daemon(None, hung)
+    assert verdict.status == "fail" and verdict.found == "no answer: `docker version --format` did not finish in 30 s"
+    assert "journalctl -u docker" in verdict.remedy

@@ -10,27 +10,33 @@ from fixtures.unknown import known
 from fixtures.verdict import Verdict, failed, not_applicable, passed
 from fixtures.versions import parse_version
 from suites.docker.cli import Result
+from suites.docker.errors import diagnose
 
-DAEMON_DOWN = ("cannot connect to the docker daemon", "is the docker daemon running", "no such file or directory")
-PERMISSION = ("permission denied",)
+def engine_failed(name: str, expected: str, result: Result, own_remedy: str | None = None) -> Verdict | None:
+    """A failed verdict in the engine's words when the docker command itself failed, else None.
+
+    A container whose own command exited non-zero is the engine working: with `own_remedy`
+    it fails with that remedy, without it the caller reads the command's output itself.
+    """
+    why = diagnose(result)
+    if why is None or (why.kind == "container-exit" and own_remedy is None):
+        return None
+    remedy = own_remedy if why.kind == "container-exit" and own_remedy else why.remedy
+    return failed(name, expected, why.found, why=why.why, remedy=remedy, link=why.source)
 
 
 def daemon(version: dict | None, result: Result) -> Verdict:
     name = "the docker daemon is reachable and usable by this user"
-    text = result.said()
-    low = (result.stderr + result.stdout + (result.error or "")).lower()
+    expected = "docker version answers for client and server"
     if version and isinstance(version.get("Server"), dict):
         client = version.get("Client") if isinstance(version.get("Client"), dict) else {}
-        return passed(name, "docker version answers for client and server",
-                      f"client {client.get('Version', '?')}, server {version['Server'].get('Version', '?')}")
-    if any(p in low for p in PERMISSION):
-        return failed(name, "this user may use the docker socket", text,
-                      why="/var/run/docker.sock belongs to root and the docker group",
-                      remedy="sudo usermod -aG docker $USER, then log out and back in (or run the suite with sudo)")
-    if any(p in low for p in DAEMON_DOWN):
-        return not_applicable(name, f"no docker daemon: {text} (sudo systemctl start docker)")
-    return failed(name, "docker version answers for client and server", text or "no answer",
-                  remedy="run `docker version` yourself and read its error")
+        return passed(name, expected, f"client {client.get('Version', '?')}, server {version['Server'].get('Version', '?')}")
+    why = diagnose(result)
+    if why is not None and why.daemon_down:
+        return not_applicable(name, f"{why.found} ({why.remedy})")
+    if why is not None and why.kind != "container-exit":
+        return failed(name, expected, why.found, why=why.why, remedy=why.remedy, link=why.source)
+    return failed(name, expected, result.said() or "no answer", remedy="run `docker version` yourself and read its error")
 
 
 def run_flags(profile: SystemProfile, override: str | None) -> list[str]:
@@ -58,22 +64,29 @@ def sees_gpu(result: Result, target: Target, override: str | None) -> Verdict:
     name = "a container with --device=/dev/kfd --device=/dev/dri sees the GPU"
     accepted = {target.gfx} | ({override_to_gfx(override)} if override else set())
     expected = f"rocminfo in the container lists a GPU agent {' or '.join(sorted(a for a in accepted if a))}"
-    if result.error:
-        return failed(name, expected, result.error, remedy="check that the image runs at all: docker run IMAGE true")
+    engine = engine_failed(name, expected, result)
+    if engine:
+        return engine
     gpus = [a.name for a in parse_rocminfo(result.stdout) if a.is_gpu]
     if any(g in accepted for g in gpus):
         return passed(name, expected, f"GPU agents: {', '.join(gpus)}")
     said = result.said()
-    remedy = "pass --device=/dev/kfd --device=/dev/dri and --group-add the host's render gid"
-    if "permission denied" in said.lower() or "unable to open /dev/kfd" in said.lower():
+    low = (result.stdout + result.stderr).lower()
+    remedy = ("the container had /dev/kfd and /dev/dri: run rocminfo on the host; if it lists the GPU there, "
+              "the image's ROCm may lack this GPU's kernels (HSA_OVERRIDE_GFX_VERSION, or an image for the host's ROCm)")
+    if "permission denied" in low or "unable to open /dev/kfd" in low:
         remedy = "the container user lacks the device nodes' group: --group-add the render group's number (see `ls -ln /dev/kfd`)"
+    elif "rocminfo" in low and "not found" in low:
+        remedy = "the image has no rocminfo: use an image built on ROCm (rocm/rocm-terminal, rocm/pytorch)"
     return failed(name, expected, f"GPU agents: {', '.join(gpus) or 'none'}; rocminfo said: {said}", remedy=remedy)
 
 
 def isolated(result: Result) -> Verdict:
     name = "a container without the device flags sees no /dev/kfd"
-    if result.error:
-        return failed(name, "/dev/kfd absent", result.error)
+    engine = engine_failed(name, "/dev/kfd absent", result,
+                           own_remedy="the image's `sh` failed: use an image with a POSIX shell")
+    if engine:
+        return engine
     if "absent" in result.stdout:
         return passed(name, "/dev/kfd absent", "absent")
     return failed(name, "/dev/kfd absent", result.stdout.strip()[:200] or result.said(),
@@ -86,7 +99,11 @@ def rocm_matches(result: Result, profile: SystemProfile, image: str) -> Verdict:
     host = profile.rocm.version
     if not known(host):
         return not_applicable(name, f"host ROCm unknown: {host}")
-    image_version = parse_version(result.stdout.strip()) if result.ok else None
+    engine = engine_failed(name, f"ROCm {host} in {image}", result,
+                           own_remedy="use an image built on ROCm (rocm/rocm-terminal, rocm/pytorch)")
+    if engine:
+        return engine
+    image_version = parse_version(result.stdout.strip())
     if image_version is None:
         return failed(name, f"ROCm {host} in {image}", f"/opt/rocm/.info/version in the image: {result.said()}",
                       remedy="use an image built on ROCm (rocm/rocm-terminal, rocm/pytorch)")
@@ -100,8 +117,12 @@ def rocm_matches(result: Result, profile: SystemProfile, image: str) -> Verdict:
 
 def override_passes(result: Result, override: str) -> Verdict:
     name = "HSA_OVERRIDE_GFX_VERSION reaches the container"
+    engine = engine_failed(name, f"HSA_OVERRIDE_GFX_VERSION={override} inside", result,
+                           own_remedy=f"docker run -e HSA_OVERRIDE_GFX_VERSION={override} ...")
+    if engine:
+        return engine
     got = result.stdout.strip()
-    if result.ok and got == override:
+    if got == override:
         return passed(name, f"HSA_OVERRIDE_GFX_VERSION={override} inside", got)
     return failed(name, f"HSA_OVERRIDE_GFX_VERSION={override} inside", got or result.said(),
                   remedy=f"docker run -e HSA_OVERRIDE_GFX_VERSION={override} ...")
