@@ -56,3 +56,24 @@ def derive(tmp_path: Path) -> Callable[..., Path]:
         return derive_machine(base, tmp_path / f"m{next(counter)}", files or {}, sidecar or {})
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """One line for CI's log: how the real-engine docker self-tests went, on which engine
+    (tests/test_docker_engine.py records the engine's version on each of its tests)."""
+    counts: dict[str, int] = {}
+    engines: set[str] = set()
+    reasons: set[str] = set()
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "test_docker_engine.py" not in getattr(report, "nodeid", "") or report.when not in ("call", "setup") \
+                    or (report.when == "setup" and outcome == "passed"):
+                continue
+            counts[outcome] = counts.get(outcome, 0) + 1
+            engines.update(value for key, value in getattr(report, "user_properties", ()) if key == "docker_engine")
+            if outcome == "skipped" and isinstance(report.longrepr, tuple):
+                reasons.add(str(report.longrepr[2]).removeprefix("Skipped: "))
+    if counts:
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        where = f"dockerd {', '.join(sorted(engines))}" if engines else "; ".join(sorted(reasons)) or "no engine"
+        terminalreporter.write_line(f"real docker engine self-tests ({where}): {summary}")

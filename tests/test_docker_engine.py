@@ -42,8 +42,9 @@ def engine() -> Engine:
 
 
 @pytest.fixture
-def docker(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+def docker(engine: Engine, monkeypatch: pytest.MonkeyPatch, record_property) -> Engine:
     """The engine with DOCKER_HOST set for this test, checked clean before and after."""
+    record_property("docker_engine", engine.version)
     for name in ("DOCKER_CONTEXT", "DOCKER_API_VERSION", "DOCKER_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DOCKER_HOST", engine.host)
