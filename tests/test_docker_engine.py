@@ -8,6 +8,7 @@ interrupted.  Skips, saying why, where dockerd cannot start; the fake-docker tes
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -181,6 +182,12 @@ def test_api_version_the_daemon_does_not_speak(docker, monkeypatch):
     assert "Error response from daemon: client version 1.99 is too new. Maximum supported API version is" \
         in verdict.found
     assert verdict.remedy.startswith("unset DOCKER_API_VERSION (the CLI then agrees on a version with the daemon")
+    monkeypatch.setenv("DOCKER_API_VERSION", "1.10")
+    verdict = daemon_verdict()
+    assert verdict.status == "fail"
+    assert "Error response from daemon: client version 1.10 is too old. Minimum supported API version is" \
+        in verdict.found
+    assert verdict.remedy.startswith("upgrade the docker CLI")
 
 
 def test_unknown_flag_is_the_clis(docker):
@@ -190,6 +197,18 @@ def test_unknown_flag_is_the_clis(docker):
     verdict = checks.isolated(result)
     assert verdict.status == "fail" and verdict.found == "the docker CLI says: unknown flag: --no-such-flag"
     assert "does not know --no-such-flag: upgrade it" in verdict.remedy
+
+
+def test_engine_unavailable_says_why(monkeypatch, tmp_path):
+    """Where dockerd cannot start, the real-engine tests skip with the reason."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(Unavailable, match=r"dockerd or the docker CLI is not installed \(apt-get install docker.io\)"):
+        start_engine(tmp_path)
+    monkeypatch.undo()
+    if shutil.which("dockerd") and shutil.which("docker"):
+        monkeypatch.setattr(os, "geteuid", lambda: 1000)
+        with pytest.raises(Unavailable, match="a private dockerd needs root here"):
+            start_engine(tmp_path)
 
 
 def test_command_missing_in_the_image(docker):
@@ -217,22 +236,28 @@ def test_daemon_that_does_not_answer(docker):
     assert "does not answer in time" in verdict.remedy and "journalctl -u docker" in verdict.remedy
 
 
-def test_interrupted_run_leaves_no_container(docker, tmp_path):
-    """SIGINT while a container runs (`cat` blocks on a FIFO in local/apu-hang:1): the run
-    ends interrupted, the container is gone, its report is finished."""
+@pytest.mark.parametrize("group", [False, True], ids=["pytest-only", "whole-group"])
+def test_interrupted_run_leaves_no_container(docker, tmp_path, group):
+    """SIGINT while a container runs (`cat` blocks on a FIFO in local/apu-hang:1), to pytest
+    alone or to its whole process group as Ctrl-C in a terminal sends it (the docker CLI and
+    the test's forked child get it too): the run ends interrupted, the container is gone,
+    its report is finished."""
     since = time.time()
     reports = tmp_path / "reports"
     env = docker.env()
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "suites/docker", f"--sysroot={GOOD}", "--live",
                              "--docker-image=local/apu-hang:1", f"--report-dir={reports}", "-p", "no:cacheprovider",
                              "-k", "rocm_matches"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while not any(" Up " in f" {c} " for c in docker.containers()):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode() if proc.stdout else ""
             time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
+        if group:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

@@ -149,3 +149,6 @@ def test_container_checks_use_the_diagnosis(recorded):
     verdict = checks.daemon(None, hung)
     assert verdict.status == "fail" and verdict.found == "no answer: `docker version --format` did not finish in 30 s"
     assert "journalctl -u docker" in verdict.remedy
+    stuck = CommandResult(("docker", "run", "--rm"), None, error="`docker run --rm` did not finish in 120 s")
+    verdict = checks.rocm_matches(stuck, recorded("780m-good"), "img")
+    assert verdict.status == "fail" and "`docker ps` shows whether the container is up" in verdict.remedy

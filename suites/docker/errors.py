@@ -179,6 +179,12 @@ def diagnose(result: Result) -> Diagnosis | None:
         if m:
             return make(text, m, result)
     if result.error and "did not finish" in result.error:
+        if result.argv[1:2] == ("run",):
+            return Diagnosis(
+                "container-timeout", f"no answer: {result.error}",
+                "the container's command or the daemon hangs: while it runs, `docker ps` shows whether the "
+                "container is up (then the command inside waits on something); if `docker version` hangs too, "
+                "the daemon does: `sudo journalctl -u docker -n 50`, `sudo systemctl restart docker`")
         return _timeout(f"no answer: {result.error}")
     if result.error:
         return Diagnosis("no-cli", result.error, "install the docker CLI, or put it on PATH")
