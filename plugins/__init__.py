@@ -4,7 +4,8 @@ options      command-line options and their validation
 state        the run's shared state in config.stash (options, profile, target)
 session      probe once, resolve the target, the `system`/`target`/`check` fixtures
 skips        skips reported at the test's own location
-markers      gpu_arch / rocm / kernel / requires / level markers
+markers      gpu_arch / rocm / kernel / requires / level / cpu_side markers
+sentences    each check's sentence (its docstring) and cpu_side, known before it runs
 known_issues the known_issue marker: matching failures become xfail with a link
 results      one record per test: area, outcome, verdict, measurements
 report       the JSON report (a record line per test, the whole rewritten at most once a second), the page,
@@ -20,6 +21,7 @@ The reading side of reports (page, matrix, diff, schema) is the `reports` packag
 
 PLUGINS = (
     "plugins.options",
+    "plugins.sentences",
     "plugins.session",
     "plugins.markers",
     "plugins.known_issues",

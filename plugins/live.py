@@ -23,7 +23,7 @@ def replay_skip_reason(config: pytest.Config) -> str | None:
     --live or --torch-device), or None."""
     state = run_state(config)
     if state.profile.recorded and state.options.torch_device == "auto" and not config.getoption("live"):
-        return (f"replaying {state.profile.description}: this suite tests this machine's software and GPU, "
+        return ("replaying a recorded machine (--sysroot): this suite tests this machine's software and GPU, "
                 "not the recording's (add --live, or --torch-device=cpu, to run it here anyway)")
     return None
 

@@ -1,4 +1,5 @@
-"""The selection markers: gpu_arch, rocm, kernel, requires, level.
+"""The selection markers: gpu_arch, rocm, kernel, requires, level (and cpu_side, read by
+plugins/sentences.py: the check proves only the CPU side).
 
 Markers combine across module, class and function (every applied marker must hold;
 within one gpu_arch marker any pattern may match).  They are validated at collection,
@@ -28,6 +29,8 @@ MARKERS = {
     "level": f"level(name): belongs to run level {' < '.join(LEVELS)}; runs when --level is at least that",
     "known_issue": "known_issue(id): a failure matching the known issue's versions/archs becomes xfail "
                    "with its link (ids in fixtures/knowledge/known_issues.toml)",
+    "cpu_side": "cpu_side(why): the check proves only the CPU side (offline access, CPU-provider parity): "
+                "alone it cannot make its area 'works'",
 }
 
 
@@ -60,6 +63,9 @@ def validate_marker(item: pytest.Item, mark: pytest.Mark) -> None:
         if not mark.args or unknown:
             raise pytest.UsageError(f"{where}: unknown component(s) {unknown or '(none given)'}; "
                                     f"known: {', '.join(COMPONENTS)}")
+    elif mark.name == "cpu_side":
+        if len(mark.args) > 1 or not all(isinstance(a, str) for a in mark.args):
+            raise pytest.UsageError(f"{where}: give at most one string saying why, e.g. cpu_side('CPU provider only')")
     elif mark.name == "level":
         if len(mark.args) != 1 or mark.args[0] not in LEVELS:
             raise pytest.UsageError(f"{where}: level must be one of {', '.join(LEVELS)}")

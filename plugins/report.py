@@ -28,7 +28,8 @@ from fixtures.knowledge.matching import component_versions
 from plugins.interrupts import interrupting_signal
 from plugins.results import FINISHED, REPORTED, plain_nodeid, results_key
 from plugins.state import run_state
-from reports.document import SCHEMA, area_verdicts, machine_summary, summary_of, to_jsonable
+from reports.document import (BAD, SCHEMA, area_name, area_verdicts, found_line, machine_summary, skip_groups,
+                              summary_of, to_jsonable)
 from reports.process import this_process
 from reports.records import SUFFIX, RecordFile
 from reports.redaction import redact, secret_values
@@ -295,23 +296,40 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.section("compared with the baseline")
         for line in diff_lines(writer.baseline):
             tr.line(line, red=line.startswith("REGRESSION"), green=line.startswith("FIXED"))
-    tr.section("APU conformance")
+    records = list(results.records.values())
+    _checks_summary(tr, records)
     state = run_state(config)
-    tr.line(f"target: {state.target.how}")
-    for area, verdict in area_verdicts(list(results.records.values())).items():
+    target = state.target
+    tr.section(f"APU conformance: {target.gfx or 'no AMD GPU'}" + (" (--apu)" if target.requested != "auto" else ""))
+    for area, verdict in area_verdicts(records).items():
         counts = verdict["counts"]
         parts = ", ".join(f"{n} {o}" for o, n in sorted(counts.items(), key=lambda kv: _ORDER.get(kv[0], 9)))
-        bad = verdict["verdict"] == "broken"
-        tr.line(f"{area:12} {parts}", red=bad, green=verdict["verdict"] == "works")
-    for line in horizon_lines(results.records.values(), component_versions(state.profile, state.component_versions)):
+        tr.line(f"{area_name(area):13}{verdict['verdict']}: {parts}", red=verdict["verdict"] == "broken",
+                green=verdict["verdict"] == "works", yellow=verdict["verdict"] == "works with caveats")
+    for line in horizon_lines(records, component_versions(state.profile, state.component_versions)):
         tr.line(line, yellow=True)
     if writer.error:
         tr.line(f"report: {writer.error}", red=True)
     else:
-        tr.line(f"report: {writer.json_path}")
         tr.line(f"report: {writer.html_path}")
-        if writer.log_path:
-            tr.line(f"log:    {writer.log_path}")
+        tr.line(f"data:   {writer.json_path}" + (f" (log: {writer.log_path.name})" if writer.log_path else ""))
+
+
+def _checks_summary(tr: Any, records: list[dict[str, Any]]) -> None:
+    """What did not pass, one line each: a failure with its check's sentence and what was found,
+    skips grouped by reason with their count (pytest's -rs still lists every skipped test)."""
+    bad = [r for r in records if r["outcome"] in BAD]
+    groups = skip_groups(records)
+    if not bad and not groups:
+        return
+    skipped = sum(g["count"] for g in groups)
+    tr.section("checks that did not pass" + (f" ({skipped} skipped, grouped by reason; -rs lists each)"
+                                             if groups else ""))
+    for rec in bad:
+        tr.line(f"{rec['outcome'].upper()} {rec['nodeid']} - {found_line(rec)}", red=True)
+    for group in groups:
+        areas = ", ".join(area_name(a) for a in group["areas"])
+        tr.line(f"SKIPPED [{group['count']}] {areas}: {group['reason']}", yellow=True)
 
 
 _ORDER = {"failed": 0, "error": 1, "crashed": 1, "timeout": 1, "passed": 2, "xfailed": 3, "xpassed": 4, "skipped": 5}

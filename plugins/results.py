@@ -1,5 +1,6 @@
 """One record per test, built from its reports (xdist forwards them to the controller):
-area, outcome, message, verdict (expected/found/remedy), known-issue match, measurements.
+area, check (its sentence, also for a test that never ran), outcome, message, verdict
+(expected/found/remedy), known-issue match, measurements, cpu_side.
 
 Every change is handed to the listeners (the report writer) with the record it changed,
 so a run that dies half-way still leaves every test that had finished on disk.
@@ -14,6 +15,7 @@ import pytest
 
 from plugins import hookspecs
 from plugins.known_issues import NOT_REPRODUCED
+from plugins.sentences import CHECK, CPU_SIDE
 from plugins.state import run_state
 
 results_key = pytest.StashKey["Results"]()
@@ -77,7 +79,7 @@ class Results:
     def _record(self, nodeid: str) -> dict[str, Any]:
         nodeid = plain_nodeid(nodeid)
         return self.records.setdefault(nodeid, {
-            "nodeid": nodeid, "area": area_of(nodeid), "outcome": "running",
+            "nodeid": nodeid, "area": area_of(nodeid), "check": nodeid.split("::")[-1], "outcome": "running",
             "message": "", "duration": 0.0, "verdict": None, "measurements": {}, "known_issue": None,
             "known_issue_not_reproduced": [],
         })
@@ -88,6 +90,11 @@ class Results:
         for key, value in report.user_properties:
             if key == "verdict":
                 rec["verdict"] = value
+                rec["check"] = str(value.get("check") or rec["check"])
+            elif key == CHECK and not rec["verdict"]:
+                rec["check"] = str(value)
+            elif key == CPU_SIDE:
+                rec["cpu_side"] = str(value)
             elif key.startswith("measure:"):
                 rec["measurements"][key.removeprefix("measure:")] = value
             elif key == "known_issue":

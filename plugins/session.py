@@ -18,6 +18,7 @@ from fixtures.target import Target, TargetError, resolve_target
 from fixtures.verdict import FAIL, NOT_APPLICABLE, Verdict
 from plugins.options import read_options
 from plugins.results import area_of
+from plugins.sentences import CPU_SIDE
 from plugins.skips import skip_here
 from plugins.state import RunOptions, RunState, run_state, run_state_key
 
@@ -92,6 +93,9 @@ def check(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     def conclude(verdict: Verdict) -> None:
         verdict = with_horizon(verdict, area_of(request.node.nodeid), request.config)
         request.node.user_properties.append(("verdict", verdict.as_dict()))
+        if "torch_device" in request.fixturenames and request.getfixturevalue("torch_device") == "cpu":
+            # --torch-device=cpu: a pass proves the CPU build, not the GPU (plugins/sentences.py)
+            request.node.user_properties.append((CPU_SIDE, "ran on the CPU (--torch-device=cpu)"))
         for key, value in verdict.measurements.items():
             request.node.user_properties.append((f"measure:{key}", value))
         if verdict.status == FAIL:

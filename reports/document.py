@@ -20,7 +20,7 @@ SUPPORTED = ("apu-conformance/1", SCHEMA)
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 OUTCOMES = ("passed", "failed", "error", "crashed", "timeout", "skipped", "xfailed", "xpassed")
 BAD = ("failed", "error", "crashed", "timeout")
-VERDICTS = ("works", "works with caveats", "broken", "not applicable")
+VERDICTS = ("works", "works with caveats", "broken", "not tested on a GPU", "not applicable")
 
 
 class ReportError(ValueError):
@@ -44,28 +44,56 @@ def to_jsonable(value: Any) -> Any:
 
 # -- verdicts per area -------------------------------------------------------------------
 
+UNTESTED = "not tested on a GPU"
+# Area keys are the suites' directory names (stable data); people read these names.
+AREA_NAMES = {"hf": "HF", "onnxruntime": "ONNX Runtime", "torch": "PyTorch", "kernel": "Kernel",
+              "ollama": "ollama", "docker": "Docker", "selftest": "self-tests", "other": "other"}
+
+
+def area_name(area: str) -> str:
+    """The area as users write it: HF, ONNX Runtime, PyTorch, Kernel, ollama, Docker."""
+    return AREA_NAMES.get(area, area)
+
+
 def area_verdict(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """works / works with caveats / broken / not applicable, with a one-line reason."""
+    """works / works with caveats / broken / not tested on a GPU / not applicable, with a one-line reason.
+
+    "works" needs a check that exercises the GPU side to have run: checks marked cpu_side
+    (offline access, CPU-provider parity, anything run with --torch-device=cpu) passing
+    on their own give "not tested on a GPU"."""
     counts: dict[str, int] = {}
     for rec in records:
         counts[rec["outcome"]] = counts.get(rec["outcome"], 0) + 1
     bad = [r for r in records if r["outcome"] in BAD]
     caveats = [r for r in records if r["outcome"] in ("xfailed", "xpassed") or r.get("known_issue_not_reproduced")]
     ran = [r for r in records if r["outcome"] not in ("skipped", "running")]
+    on_gpu = [r for r in ran if not r.get("cpu_side")]
     if bad:
-        names = ", ".join(_check_name(r) for r in bad[:3]) + (" …" if len(bad) > 3 else "")
+        names = ", ".join(check_name(r) for r in bad[:3]) + (" …" if len(bad) > 3 else "")
         verdict, reason = "broken", f"{len(bad)} of {len(ran)} checks failed: {names}"
     elif caveats:
         ids = sorted({(r.get("known_issue") or {}).get("id", "") for r in caveats} - {""})
         verdict = "works with caveats"
         reason = f"{len(ran) - len(caveats)} passed; known issues: {', '.join(ids) or 'see the checks'}"
-    elif ran:
+    elif on_gpu:
         verdict, reason = "works", f"all {len(ran)} checks passed" + (
             f" ({counts.get('skipped', 0)} not applicable)" if counts.get("skipped") else "")
+    elif ran:
+        groups = skip_groups(records)
+        verdict = UNTESTED
+        reason = f"only the CPU side was checked ({len(ran)} passed)" + (
+            f"; {counts['skipped']} GPU checks skipped: {clip(groups[0]['reason'], 140)}" if groups else "")
     else:
-        first = next((r["message"] for r in records if r.get("message")), "nothing ran")
-        verdict, reason = "not applicable", first.splitlines()[0][:200]
+        groups = skip_groups(records)
+        verdict, reason = "not applicable", clip(groups[0]["reason"], 200) if groups else "nothing ran"
     return {"verdict": verdict, "reason": reason, "counts": counts}
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:(") + " …"
 
 
 def area_verdicts(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -75,11 +103,54 @@ def area_verdicts(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {area: area_verdict(recs) for area, recs in sorted(areas.items())}
 
 
-def _check_name(rec: dict[str, Any]) -> str:
+def check_name(rec: dict[str, Any]) -> str:
+    """The check's sentence: from its verdict, else from its docstring (plugins/sentences.py)."""
     verdict = rec.get("verdict")
     if isinstance(verdict, dict) and verdict.get("check"):
         return str(verdict["check"])
-    return rec["nodeid"].split("::")[-1]
+    return str(rec.get("check") or rec["nodeid"].split("::")[-1])
+
+
+def skip_reason(rec: dict[str, Any]) -> str:
+    """Why a test was skipped, in one line without its check's name, so that equal reasons group."""
+    text = (rec.get("message") or "").strip()
+    check = check_name(rec)
+    for prefix in (f"{check}: not applicable: ", f"{check}: "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    return text.splitlines()[0].strip() if text else "no reason given"
+
+
+def skip_groups(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Skipped tests grouped by reason, the largest group first: reason, count, areas, checks."""
+    groups: dict[str, dict[str, Any]] = {}
+    for rec in results:
+        if rec.get("outcome") != "skipped":
+            continue
+        group = groups.setdefault(skip_reason(rec), {"reason": skip_reason(rec), "count": 0, "areas": [],
+                                                     "checks": []})
+        group["count"] += 1
+        if rec.get("area") not in group["areas"]:
+            group["areas"].append(rec.get("area"))
+        group["checks"].append(check_name(rec))
+    return sorted(groups.values(), key=lambda g: -g["count"])
+
+
+def found_line(rec: dict[str, Any]) -> str:
+    """A failure in one line: the check's sentence and what was found (or the error's message)."""
+    verdict = rec.get("verdict")
+    if isinstance(verdict, dict) and verdict.get("found"):
+        found = str(verdict["found"]).strip().splitlines()
+        return f"{check_name(rec)}: found {found[0] if found else 'nothing'}"
+    return f"{check_name(rec)}: {error_line(rec.get('message') or '') or rec.get('outcome', '')}"
+
+
+def error_line(message: str) -> str:
+    """The line of a failure's message that says what went wrong: pytest's first `E` line, else its last."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    errors = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
+    return errors[0] if errors else (lines[-1] if lines else "")
 
 
 # -- how the run ended ------------------------------------------------------------------

@@ -85,7 +85,8 @@ def test_html_page_is_self_contained(run, pytester):
         assert words in page
     for external in ("<link ", 'src="http', "src='http", "url(http", "@import"):
         assert external not in page
-    assert result.outlines[-2].startswith("log:") and doc["html"] in result.outlines[-3]
+    assert result.outlines[-2].startswith("data:") and "log: " in result.outlines[-2]
+    assert doc["html"] in result.outlines[-3]
 
 
 def test_no_report_for_collect_only(pytester):

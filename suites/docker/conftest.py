@@ -31,7 +31,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def docker_cli(pytestconfig: pytest.Config) -> DockerCLI:
     state = run_state(pytestconfig)
     if state.profile.recorded and not pytestconfig.getoption("live"):
-        skip_here(f"replaying {state.profile.description}: the docker suite runs containers on this machine "
+        skip_here("replaying a recorded machine (--sysroot): the docker suite runs containers on this machine "
                   "(add --live to run them anyway)")
     cli = DockerCLI.find()
     if cli is None:

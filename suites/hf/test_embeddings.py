@@ -11,7 +11,9 @@ from suites.torch.parity.faults import matching
 pytestmark = [pytest.mark.requires("torch", "transformers"), pytest.mark.level("quick")]
 
 
+@pytest.mark.cpu_side("offline access touches no GPU")
 def test_hub_is_offline(hf_env, pytestconfig, check):
+    """Transformers cannot reach the hub."""
     import huggingface_hub.constants as constants
 
     name = "Transformers cannot reach the hub"
@@ -29,6 +31,7 @@ def test_hub_is_offline(hf_env, pytestconfig, check):
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_sentence_embeddings_match_cpu(dtype, torch_module, torch_device, hf_model, reference_embeddings, faults,
                                        check):
+    """sentence embeddings on the device match the CPU."""
     torch = torch_module
     fault = matching(faults, "hf", dtype)
     got, layers = embeddings(torch, hf_model.path, torch_device, dtype, fault)

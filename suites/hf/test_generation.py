@@ -24,6 +24,7 @@ def _logits(torch, model, ids):
 @pytest.mark.level("quick")
 @pytest.mark.parametrize("kind", ["gpt2", "llama"])
 def test_logits_and_greedy_tokens_match_cpu(kind, torch_module, torch_device, transformers_module, faults, check):
+    """tiny LM logits and greedy tokens on the device match the CPU."""
     torch = torch_module
     cpu_model = tiny_lm(torch, kind)
     dev_model, hook = copy_to(torch, cpu_model, torch_device, "sdpa", matching(faults, "hf", "float32"))
@@ -55,6 +56,7 @@ def test_logits_and_greedy_tokens_match_cpu(kind, torch_module, torch_device, tr
 
 @pytest.mark.level("standard")
 def test_eager_and_sdpa_agree_on_device(torch_module, torch_device, transformers_module, faults, check):
+    """attention back-ends eager and sdpa agree on the device."""
     torch = torch_module
     base = tiny_lm(torch, "llama")
     eager, _ = copy_to(torch, base, torch_device, "eager", None)
@@ -84,6 +86,7 @@ def flash_attention_prerequisite(device: str, available: bool):
 @pytest.mark.level("standard")
 @pytest.mark.known_issue("flash-attn-rdna")
 def test_flash_attention_2(torch_module, torch_device, transformers_module, check):
+    """flash_attention_2 works on the device."""
     torch = torch_module
     name = FLASH_CHECK
     from transformers.utils import is_flash_attn_2_available

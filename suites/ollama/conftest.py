@@ -53,7 +53,7 @@ def ollama(pytestconfig: pytest.Config) -> Server:
         client, log, env = OllamaClient(server.url, timeout), server.log_path, server.env
     else:
         if url is None and state.profile.recorded:
-            skip_here(f"replaying {state.profile.description}: give --ollama-url to test a server")
+            skip_here("replaying a recorded machine (--sysroot): give --ollama-url to test a server")
         url = url or url_from_env(os.environ.get("OLLAMA_HOST"))
         client, env = OllamaClient(url, timeout), None
         log = Path(pytestconfig.getoption("ollama_log")) if pytestconfig.getoption("ollama_log") else None

@@ -11,10 +11,12 @@ pytestmark = [pytest.mark.level("standard")]
 
 
 def test_service_environment(system, target, check):
+    """the ollama service has the HSA override this GPU needs."""
     check(checks.service_environment(system, target))
 
 
 def test_server_version(ollama, target, request, check):
+    """the ollama server's version has no known issue on this GPU."""
     verdict = checks.server_version(ollama.version, target)
     ids = [i.id for i in checks.issues_for(ollama.version, target)]
     if ids:
@@ -23,6 +25,7 @@ def test_server_version(ollama, target, request, check):
 
 
 def test_model_fully_on_gpu(ollama, ollama_load, system, target, request, check):
+    """the model is loaded fully on the GPU."""
     verdict, ids = checks.offload(ollama_load.model, ollama_load.loaded, system, target, ollama.version)
     if ids:
         request.applymarker(pytest.mark.known_issue(*ids))
@@ -30,10 +33,12 @@ def test_model_fully_on_gpu(ollama, ollama_load, system, target, request, check)
 
 
 def test_generation_speed(ollama_load, target, check):
+    """generation speed against the memory-bandwidth bound."""
     check(checks.speed(ollama_load.answer, ollama_load.loaded, target))
 
 
 def test_server_log(ollama, ollama_load, target, check):
+    """the ollama log shows the GPU found and the layers offloaded."""
     from fixtures.verdict import not_applicable
 
     if ollama.log_path is None:

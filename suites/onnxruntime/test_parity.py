@@ -30,8 +30,10 @@ def _faulty(torch, faults, dtype, out):
 # Standard, not quick: it proves the install on the CPU only, and the quick level is the GPU
 # verdict for about the price of importing torch (importing onnx alone costs about 1 s).
 @pytest.mark.level("standard")
+@pytest.mark.cpu_side("the CPU provider against torch on the CPU")
 @pytest.mark.parametrize("kind, dtype", CASES, ids=[f"{k}-{d}" for k, d in CASES])
 def test_cpu_provider_matches_torch(kind, dtype, ort, onnx_module, torch_cpu_module, faults, check):
+    """ONNX Runtime's CPU provider matches torch (float64)."""
     torch = torch_cpu_module
     case = make_case(torch, kind, dtype)
     out = _faulty(torch, faults, dtype, run(ort, case, "CPUExecutionProvider"))
@@ -47,6 +49,7 @@ def test_cpu_provider_matches_torch(kind, dtype, ort, onnx_module, torch_cpu_mod
 
 @pytest.mark.parametrize("kind, dtype", CASES, ids=[f"{k}-{d}" for k, d in CASES])
 def test_gpu_providers_match_cpu_provider(kind, dtype, ort, request, faults, check):
+    """ONNX Runtime GPU providers match the CPU provider."""
     gpu = ort_gpu_providers()
     name = f"ONNX Runtime GPU providers match the CPU provider ({kind}, {dtype})"
     if not gpu:

@@ -21,6 +21,7 @@ def expected_amd_providers(ort_version: str) -> tuple[str, ...]:
 
 
 def test_amd_execution_provider_present(ort, target, system, check):
+    """an AMD GPU execution provider is installed."""
     name = "an AMD GPU execution provider is installed"
     providers = ort.get_available_providers()
     found = f"onnxruntime {ort.__version__}: {', '.join(providers)}"

@@ -31,11 +31,13 @@ def verdict_of(name, result, expected_bytes):
 
 
 def test_memory_patterns(torch_module, torch_device, gtt_budget, check):
+    """device memory holds written patterns."""
     size = min(gtt_budget, 256 * MIB)
     check(verdict_of("device memory holds written patterns", pattern_test(torch_module, torch_device, size), size))
 
 
 def test_allocation_beyond_vram_carveout(torch_module, torch_device, device_facts, system, target, gtt_budget, check):
+    """an allocation larger than the VRAM carve-out works."""
     name = "an allocation larger than the VRAM carve-out works"
     if not device_facts.is_gpu:
         check(not_applicable(name, "the device under test is the CPU"))

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("quick")]
 
 @pytest.mark.parametrize("op_name, dtype", cases(), ids=[f"{o}-{d}" for o, d in cases()])
 def test_parity(op_name, dtype, torch_module, torch_device, faults, examples_per_case, check):
+    """the op on the device agrees with the CPU in float64."""
     from hypothesis import HealthCheck, given, reject, settings  # not at collection: it costs about 1 s
 
     op = OPS_BY_NAME[op_name]

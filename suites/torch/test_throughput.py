@@ -37,6 +37,7 @@ def _peaks(target, dtype, device) -> tuple[float | None, str, float | None, str]
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_matmul_throughput(dtype, torch_module, torch_device, target, run_options, faults, check):
+    """matmul throughput against the GPU's peak."""
     torch = torch_module
     level = run_options.level
     n = (CPU_SIZES if torch_device == "cpu" else SIZES)[level]
@@ -56,6 +57,7 @@ def test_matmul_throughput(dtype, torch_module, torch_device, target, run_option
 
 
 def test_copy_bandwidth(torch_module, torch_device, target, run_options, check):
+    """device memory copy bandwidth."""
     nbytes = (64 if torch_device == "cpu" else 256) * MIB
     gbps, timing = copy_gbps(torch_module, torch_device, nbytes, REPEATS[run_options.level])
     peak = target.arch.memory_bandwidth_gbs if target.arch and torch_device != "cpu" else None

@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("standard")]
 
 @pytest.mark.parametrize("kind", ["cnn", "mlp"])
 def test_training_parity(kind, torch_module, torch_device, faults, check):
+    """training on the device matches the CPU."""
     fault = matching(faults, "training", "float32")
     device_losses = train(torch_module, torch_device, kind, fault=fault)
     cpu_losses = train(torch_module, "cpu", kind)
