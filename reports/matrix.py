@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fixtures.versions import parse_version
-from reports.page import CSS, VERDICT_CLASS, e
+from reports.document import area_name, check_name
+from reports.page import VERDICT_CLASS
+from reports.render import render
 
 STACK = ("kernel", "rocm", "torch", "transformers", "onnxruntime", "ollama", "docker")
 FIRST_WORKING_COMPONENTS = ("kernel", "rocm", "torch", "ollama")
@@ -32,6 +34,7 @@ class Row:
     checks: dict[str, str]
     created: str
     status: str
+    names: dict[str, str]  # nodeid -> the check's sentence
 
 
 def _stack(doc: dict[str, Any]) -> dict[str, str | None]:
@@ -48,8 +51,9 @@ def row_of(doc: dict[str, Any]) -> Row:
     name = f"{s.get('cpu') or 'unknown CPU'} / {gfx} / {ram} GiB"
     machine_id = hashlib.sha256(name.encode()).hexdigest()[:12]
     checks = {r["nodeid"]: r["outcome"] for r in doc.get("results", [])}
+    names = {r["nodeid"]: check_name(r) for r in doc.get("results", [])}
     return Row(name, machine_id, gfx, _stack(doc), doc.get("areas", {}), checks,
-               doc.get("created") or "", doc.get("status", "incomplete"))
+               doc.get("created") or "", doc.get("status", "incomplete"), names)
 
 
 def merge(docs: list[dict[str, Any]]) -> list[Row]:
@@ -84,7 +88,7 @@ def areas_of(rows: list[Row]) -> list[str]:
 
 def to_markdown(rows: list[Row]) -> str:
     areas = areas_of(rows)
-    head = ["machine", "kernel", "ROCm", "torch", "ollama", *areas]
+    head = ["machine", "kernel", "ROCm", "torch", "ollama", *map(area_name, areas)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r.machine, r.stack["kernel"] or "?", r.stack["rocm"] or "-", r.stack["torch"] or "-",
@@ -105,35 +109,24 @@ def to_csv(rows: list[Row]) -> str:
 
 
 def to_html(rows: list[Row], with_checks: bool = False) -> str:
+    """The matrix page (reports/templates/matrix.html.j2): one self-contained file."""
     areas = areas_of(rows)
-    head = "".join(f"<th>{e(h)}</th>" for h in ["Machine", "Kernel", "ROCm", "torch", "ollama", *areas])
-    body = []
+    view = []
     for r in rows:
-        ended = "" if r.status == "complete" else f' · <span class="status {e(r.status)}">{e(r.status)}</span>'
-        cells = [f'<td title="{e(r.machine_id)}">{e(r.machine)}<br><span class="muted">{e(r.created)}</span>{ended}</td>']
-        cells += [f"<td>{e(r.stack[k] or '-')}</td>" for k in ("kernel", "rocm", "torch", "ollama")]
+        cells = []
         for a in areas:
             info = r.areas.get(a)
-            cls = VERDICT_CLASS.get(info.get("verdict"), "na") if info else "na"
-            cells.append(f'<td class="cell {cls}" title="{e(info.get("reason") if info else "not run")}">'
-                         f'{e(info.get("verdict") if info else "-")}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    extra = ""
+            cells.append({"cls": VERDICT_CLASS.get(info.get("verdict"), "na") if info else "na",
+                          "verdict": info.get("verdict") if info else "-",
+                          "reason": info.get("reason") if info else "not run"})
+        view.append({"machine": r.machine, "machine_id": r.machine_id, "created": r.created, "status": r.status,
+                     "stack": r.stack, "cells": cells})
+    check_rows = None
     if with_checks:
-        checks = sorted({c for r in rows for c in r.checks})
-        ch_head = "".join(f"<th>{e(r.machine)}</th>" for r in rows)
-        ch_rows = "".join(f"<tr><td>{e(c)}</td>" + "".join(
-            f'<td class="o-{e(r.checks.get(c, "-"))}">{e(r.checks.get(c, "-"))}</td>' for r in rows) + "</tr>"
-            for c in checks)
-        extra = f'<h2>Checks</h2><table id="check-matrix"><tr><th>Check</th>{ch_head}</tr>{ch_rows}</table>'
-    fw = first_working(rows)
-    fw_rows = "".join(f"<tr><td>{e(g)}</td><td>{e(c)}</td><td>{e(', '.join(f'{k} {v}' for k, v in comps.items()))}</td></tr>"
-                      for (g, c), comps in sorted(fw.items()))
-    cell_css = ".cell.works{background:#e6f4ea}.cell.caveats{background:#fff4e5}.cell.broken{background:#fde7e9}" \
-               ".cell.na{background:#f1f3f4;color:#5f6368}"
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>APU compatibility matrix</title>'
-            f'<style>{CSS}{cell_css}</style></head><body><header><h1>APU compatibility matrix</h1>'
-            f'<div class="sub">{len(rows)} machine × software stacks</div></header><main>'
-            f'<table id="matrix"><tr>{head}</tr>{"".join(body)}</table>{extra}'
-            f'<h2>First version seen working</h2><table id="first-working"><tr><th>gfx</th><th>Check</th>'
-            f'<th>Lowest versions that passed</th></tr>{fw_rows}</table></main></body></html>')
+        names = {c: n for r in rows for c, n in r.names.items()}
+        check_rows = [{"nodeid": c, "check": names.get(c, c), "outcomes": [r.checks.get(c, "-") for r in rows]}
+                      for c in sorted({c for r in rows for c in r.checks})]
+    first = [{"gfx": g, "check": c, "versions": ", ".join(f"{k} {v}" for k, v in comps.items())}
+             for (g, c), comps in sorted(first_working(rows).items())]
+    return render("matrix.html.j2", rows=view, areas=[(a, area_name(a)) for a in areas], check_rows=check_rows,
+                  first_working=first)
