@@ -69,8 +69,9 @@ def test_summary_ends_with_report_and_area_lines(pytester):
     result, doc = run_suite(pytester, "780m-ttm-missing-options")
     lines = [l for l in result.outlines if l.strip()]
     tail = "\n".join(lines[-5:])
-    assert "kernel       1 failed, 12 passed, 2 skipped" in tail
-    assert f"{doc['html']}" in tail and ".json" in tail and tail.splitlines()[-2].startswith("log:")
+    assert "Kernel       broken: 1 failed, 12 passed, 2 skipped" in tail
+    assert f"{doc['html']}" in tail and ".json" in tail and tail.splitlines()[-2].startswith("data:")
+    assert "APU conformance: gfx1103" in "\n".join(lines[-9:])
 
 
 def test_parallel_run_reports_every_verdict(pytester):
