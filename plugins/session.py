@@ -17,7 +17,6 @@ from fixtures.profile import SystemProfile
 from fixtures.target import Target, TargetError, resolve_target
 from fixtures.verdict import FAIL, NOT_APPLICABLE, Verdict
 from plugins.options import read_options
-from plugins.results import area_of
 from plugins.sentences import CPU_SIDE
 from plugins.skips import skip_here
 from plugins.state import RunOptions, RunState, run_state, run_state_key
@@ -91,6 +90,8 @@ def check(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     """
 
     def conclude(verdict: Verdict) -> None:
+        from plugins.results import area_of  # not at import: pytest registers (and rewrites) that plugin itself
+
         verdict = with_horizon(verdict, area_of(request.node.nodeid), request.config)
         request.node.user_properties.append(("verdict", verdict.as_dict()))
         if "torch_device" in request.fixturenames and request.getfixturevalue("torch_device") == "cpu":
