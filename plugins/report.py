@@ -5,10 +5,11 @@ reports' paths.
 
 How it is written, in time linear in the number of tests: each test appends a line to a
 record file beside the report when it starts and when it finishes (reports/records.py);
-the whole JSON and page are rewritten atomically at the start, at most about once a
-second (and never taking more than a tenth of the run), and at the end.  A run that is
-killed at any point so leaves a valid report plus the record of every finished test,
-which `python -m reports` lays over it; a finished run removes the record file.
+the whole JSON, the page and the fix plan (`…-fix.sh`, reports/fixplan.py) are rewritten
+atomically at the start, at most about once a second (and never taking more than a
+tenth of the run), and at the end.  A run that is killed at any point so leaves a valid
+report, a fix plan for the failures so far, and the record of every finished test, which
+`python -m reports` lays over it; a finished run removes the record file.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from plugins.results import FINISHED, REPORTED, plain_nodeid, results_key
 from plugins.state import run_state
 from reports.document import (BAD, SCHEMA, area_name, area_verdicts, found_line, machine_summary, skip_groups,
                               summary_of, to_jsonable)
+from reports.fixplan import SCRIPT_SUFFIX, build_plan, script_for
 from reports.process import this_process
 from reports.records import SUFFIX, RecordFile
 from reports.redaction import redact, secret_values
@@ -66,13 +68,15 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = f"apu-{state.target.gfx or 'nogpu'}-{stamp}"
         n = 1
-        while any((directory / f"{name}{ext}").exists() for ext in (".json", ".html", "-log.html", SUFFIX)):
+        while any((directory / f"{name}{ext}").exists() for ext in (".json", ".html", "-log.html", SCRIPT_SUFFIX, SUFFIX)):
             n += 1  # two runs in one second (CI matrices, retries) keep both reports
             name = f"apu-{state.target.gfx or 'nogpu'}-{stamp}-{n}"
         self.json_path = directory / f"{name}.json"
         self.html_path = directory / f"{name}.html"
+        self.fix_path = directory / f"{name}{SCRIPT_SUFFIX}"  # the fix plan as a script, never run by the suite
         self.records = RecordFile(directory / f"{name}{SUFFIX}")
         self.log_path: Path | None = None
+        self.fix_steps = 0  # steps with commands in the last plan written
         self.created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.status = "running"
         self.error: str | None = None
@@ -131,6 +135,8 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
             "html": self.html_path.name,
             "log_html": self.log_path.name if self.log_path else None,
             "baseline": self._clean(self.baseline),
+            "fix_plan": build_plan(records),
+            "fix_script": self.fix_path.name,
             "results": records,
         }
         if finished:
@@ -190,6 +196,10 @@ class ReportWriter:  # noqa: D101 - registered as a plugin object: keep it hasha
             page = self.html_path.with_suffix(".html.tmp")  # the page too: a killed run still has one
             page.write_text(render_page(doc))
             os.replace(page, self.html_path)
+            script = self.fix_path.with_name(self.fix_path.name + ".tmp")  # rewritten with the report: crash-safe
+            script.write_text(script_for(doc, self.json_path.name))
+            os.replace(script, self.fix_path)
+            self.fix_steps = sum(1 for step in doc["fix_plan"] if step["commands"])
             if doc["status"] == "running":
                 self.records.sync()
             else:
@@ -312,6 +322,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.line(f"report: {writer.error}", red=True)
     else:
         tr.line(f"report: {writer.html_path}")
+        if writer.fix_steps:
+            steps = f"{writer.fix_steps} step{'s' if writer.fix_steps > 1 else ''}"
+            tr.line(f"fix:    {writer.fix_path} ({steps} to run; read it, then: bash {writer.fix_path.name})")
         tr.line(f"data:   {writer.json_path}" + (f" (log: {writer.log_path.name})" if writer.log_path else ""))
 
 

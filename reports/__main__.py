@@ -1,6 +1,7 @@
 """`python -m reports`: render, merge, diff and validate reports.
 
     python -m reports html REPORT.json [-o PAGE.html]
+    python -m reports fix REPORT.json [-o PLAN-fix.sh]                (the fix plan as a script; never run)
     python -m reports merge REPORT.json ... [-o matrix.html] [--markdown matrix.md] [--csv matrix.csv] [--checks]
     python -m reports diff OLD.json NEW.json [--threshold 0.1]     (exit 1 on a regression)
     python -m reports validate REPORT.json ...                       (needs the jsonschema package)
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from reports.diff import DROP_THRESHOLD, diff_documents, diff_lines
 from reports.document import SCHEMA_FILE, ReportError, load
+from reports.fixplan import script_for, script_name
 from reports.matrix import merge, to_csv, to_html, to_markdown
 from reports.page import render_page
 
@@ -26,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     p_html = sub.add_parser("html", help="render one report as a self-contained page")
     p_html.add_argument("report")
     p_html.add_argument("-o", "--output")
+    p_fix = sub.add_parser("fix", help="write the report's fix plan as a bash script (beside it by default)")
+    p_fix.add_argument("report")
+    p_fix.add_argument("-o", "--output")
     p_merge = sub.add_parser("merge", help="a compatibility matrix from many reports")
     p_merge.add_argument("reports", nargs="+")
     p_merge.add_argument("-o", "--output", default="matrix.html")
@@ -53,6 +58,15 @@ def cmd_html(args: argparse.Namespace) -> int:
     out = Path(args.output or Path(args.report).with_suffix(".html"))
     out.write_text(render_page(doc))
     print(f"wrote {out}")
+    return 0
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    doc = load(args.report)
+    out = Path(args.output or Path(args.report).with_name(script_name(Path(args.report).name)))
+    out.write_text(script_for(doc, Path(args.report).name))
+    steps = sum(1 for step in doc.get("fix_plan") or [] if isinstance(step, dict) and step.get("commands"))
+    print(f"wrote {out}: {steps} steps with commands; read it, then run it with bash (the suite never does)")
     return 0
 
 
@@ -121,7 +135,8 @@ def cmd_horizon(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"horizon": cmd_horizon, "html": cmd_html, "merge": cmd_merge, "diff": cmd_diff, "validate": cmd_validate}
+COMMANDS = {"horizon": cmd_horizon, "html": cmd_html, "fix": cmd_fix, "merge": cmd_merge, "diff": cmd_diff,
+            "validate": cmd_validate}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -252,6 +252,10 @@ def upgrade(data: Any, where: str = "report") -> dict[str, Any]:
         data["areas"] = area_verdicts(data["results"])
         data.setdefault("versions", {})
         data["redacted"] = False
+    if data.get("status") != "complete" or not isinstance(data.get("fix_plan"), list):  # derived from the results
+        from reports.fixplan import build_plan
+
+        data["fix_plan"] = build_plan(data["results"])
     return data
 
 

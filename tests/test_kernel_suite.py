@@ -72,6 +72,7 @@ def test_summary_ends_with_report_and_area_lines(pytester):
     assert "Kernel       broken: 1 failed, 12 passed, 2 skipped" in tail
     assert f"{doc['html']}" in tail and ".json" in tail and tail.splitlines()[-2].startswith("data:")
     assert "APU conformance: gfx1103" in "\n".join(lines[-9:])
+    assert "fix:    " in tail and doc["fix_script"] in tail
 
 
 def test_parallel_run_reports_every_verdict(pytester):

@@ -53,7 +53,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
         pytester.runpytest_subprocess("--ollama-url=http://alice:planted-option-pw@127.0.0.1:9", "--showlocals",
                                       f"--report-dir={out}", "-p", "no:cacheprovider", *args)
         files = {p.name.split("-")[-1]: p.read_text() for p in out.iterdir()}
-        assert {"log.html"} < set(files) and len(files) == 3, sorted(files)
+        assert {"log.html", "fix.sh"} < set(files) and len(files) == 4, sorted(files)
         return files
 
     return go
@@ -66,7 +66,8 @@ def test_no_planted_secret_in_any_report_file(run):
     for name, text in run().items():
         leaked = [s for s in PLANTED if s in text]
         assert not leaked, f"{name} leaks {leaked}"
-        assert "<redacted>" in text or "&lt;redacted&gt;" in text
+        if name != "fix.sh":  # the plan carries no planted value to redact, only the checks' commands
+            assert "<redacted>" in text or "&lt;redacted&gt;" in text
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -7,6 +7,7 @@ from fixtures.parsers.rocminfo import parse_rocminfo
 from fixtures.profile import SystemProfile
 from fixtures.target import Target
 from fixtures.unknown import known
+from fixtures.fixes import group_step
 from fixtures.verdict import Verdict, failed, not_applicable, passed
 from fixtures.versions import parse_version
 from suites.docker.cli import Result
@@ -35,7 +36,9 @@ def daemon(version: dict | None, result: Result) -> Verdict:
     if why is not None and why.daemon_down:
         return not_applicable(name, f"{why.found} ({why.remedy})")
     if why is not None and why.kind != "container-exit":
-        return failed(name, expected, why.found, why=why.why, remedy=why.remedy, link=why.source)
+        fix = (group_step("docker", source="https://docs.docker.com/engine/install/linux-postinstall/"),) \
+            if why.kind == "socket-permission" and why.remedy.startswith("sudo usermod") else ()
+        return failed(name, expected, why.found, why=why.why, remedy=why.remedy, link=why.source, fix=fix)
     return failed(name, expected, result.said() or "no answer", remedy="run `docker version` yourself and read its error")
 
 

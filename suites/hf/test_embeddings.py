@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.fixes import user_env_step
 from fixtures.verdict import failed, passed
 from suites.hf.models import embed_tolerance, embeddings
 from suites.torch.parity.faults import matching
@@ -24,7 +25,9 @@ def test_hub_is_offline(hf_env, pytestconfig, check):
     if not constants.HF_HUB_OFFLINE:
         check(failed(name, "HF_HUB_OFFLINE in effect (no downloads)", found,
                      why="huggingface_hub was imported before the suite set HF_HUB_OFFLINE, so it may download",
-                     remedy="export HF_HUB_OFFLINE=1 before running pytest"))
+                     remedy="export HF_HUB_OFFLINE=1 before running pytest",
+                     fix=(user_env_step("HF_HUB_OFFLINE", "1",
+                                        source="https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables"),)))
     return check(passed(name, "HF_HUB_OFFLINE in effect (no downloads)", found))
 
 

@@ -8,7 +8,9 @@ read in one place.  Facts come from fixtures/knowledge/platform.toml (sourced th
 from __future__ import annotations
 
 import difflib
+import re
 
+from fixtures import fixes
 from fixtures.knowledge.tables import archs, platform_fact
 from fixtures.native import NativeKernels, system_rocm
 from fixtures.parsers.modprobe import effective_options, option_value
@@ -27,6 +29,41 @@ HOST_HEADROOM = 4 * GIB
 TTM_PARAMS = ("pages_limit", "page_pool_size", "dma32_pages_limit")
 REBOOT = "rebuild the initramfs (Debian/Ubuntu: sudo update-initramfs -u; Fedora/Arch: sudo dracut -f " \
          "or sudo mkinitcpio -P) and reboot"
+
+
+def _ttm_module(profile: SystemProfile) -> str:
+    return profile.ttm.name if profile.ttm.loaded else "ttm"
+
+
+def _pages_in(text: str) -> int | None:
+    """The pages_limit a (possibly ignored) line meant: `ttm pages_limit=12582912` -> 12582912."""
+    m = re.search(r"\bpages_limit=(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def _gttsize_sources(profile: SystemProfile) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]:
+    """Where amdgpu.gttsize is set: modprobe.d lines (file, line number) and kernel command-line words."""
+    lines = tuple((line.file, line.lineno) for f in profile.modprobe for line in f.lines
+                  if line.module == "amdgpu" and any(k == "gttsize" for k, _ in line.params))
+    value = profile.kernel.cmdline_params.get("amdgpu", {}).get("gttsize")
+    return lines, ((f"amdgpu.gttsize={value}",) if value is not None else ())
+
+
+def _ttm_instead_of_gttsize(profile: SystemProfile, pages: int | None) -> tuple[FixStep, ...]:
+    """Drop amdgpu.gttsize (command line, modprobe.d) and size GTT through TTM instead."""
+    lines, words = _gttsize_sources(profile)
+    steps = (fixes.cmdline_remove_step(profile, words, source=GTTSIZE_SOURCE),) if words else ()
+    if not lines and not words:
+        steps = (FixStep("manual", source=GTTSIZE_SOURCE,
+                         note="amdgpu.gttsize is set, but not in /etc/modprobe.d or on the kernel command line the "
+                              "suite read: find it (grep -rn gttsize /etc/modprobe.d /usr/lib/modprobe.d "
+                              "/etc/default/grub /etc/kernel) and remove it"),)
+    if pages:
+        steps += fixes.ttm_fix(profile, _ttm_module(profile), pages, comment_out=lines)
+    return steps
+
+
+GTTSIZE_SOURCE = "fixtures/knowledge/platform.toml [gttsize]"
 
 
 def generation(gfx: str) -> str:
@@ -61,10 +98,14 @@ def amdgpu_driver(profile: SystemProfile) -> Verdict:
     if modeset == "0":
         blockers.append("amdgpu.modeset=0")
     remedy = "load it (sudo modprobe amdgpu) and read `sudo dmesg | grep -i amdgpu` for why it did not bind"
+    fix: tuple[FixStep, ...] = (FixStep("manual", ("sudo modprobe amdgpu",), note="if it still drives no card, "
+                                        "read `sudo dmesg | grep -i amdgpu` for why it did not bind"),)
     if blockers:
         remedy = f"remove {' and '.join(blockers)} from the kernel command line, then reboot"
+        fix = (fixes.cmdline_remove_step(profile, tuple(blockers),
+                                         source="https://docs.kernel.org/admin-guide/kernel-parameters.html"),)
     return failed(name, "module amdgpu loaded, a DRM card with driver amdgpu", found,
-                  why="ROCm reaches the GPU only through amdgpu and its KFD", remedy=remedy)
+                  why="ROCm reaches the GPU only through amdgpu and its KFD", remedy=remedy, fix=fix)
 
 
 # -- kernel version --------------------------------------------------------------------
@@ -85,7 +126,14 @@ def kernel_supports_gtt(profile: SystemProfile, target: Target) -> Verdict:
                       remedy="make /proc/sys/kernel/osrelease readable (or record it) so the kernel can be judged")
     if satisfies(release.version, f">={minimum}"):
         return passed(name, expected, f"kernel {release.text}", link=link)
-    return failed(name, expected, f"kernel {release.text}", why=why, link=link,
+    distro = str(profile.distro) if known(profile.distro) else ""
+    if "Ubuntu 24.04" in distro:
+        fix = FixStep("packages", ("sudo apt-get update", "sudo apt-get install -y linux-generic-hwe-24.04"),
+                      reboot=True, note=f"the HWE kernel of Ubuntu 24.04 is >= {minimum}", source=link)
+    else:
+        fix = FixStep("packages", root=True, reboot=True, source=link,
+                      note=f"install your distribution's kernel >= {minimum}, then reboot")
+    return failed(name, expected, f"kernel {release.text}", why=why, link=link, fix=(fix,),
                   remedy=f"install a kernel >= {minimum} (Ubuntu 24.04: sudo apt install "
                          "linux-generic-hwe-24.04, or linux-oem-24.04), then reboot")
 
@@ -139,13 +187,15 @@ def ttm_matches_gtt(profile: SystemProfile, target: Target) -> Verdict:
                           f"ROCm sees {format_bytes(ttm_bytes)}, not the {format_bytes(gtt)} of GTT",
                       remedy=f"drop amdgpu.gttsize and set `options {profile.ttm.name} pages_limit="
                              f"{gtt // profile.page_size} page_pool_size={gtt // profile.page_size}`, then {REBOOT}",
-                      link="https://github.com/ROCm/ROCm/issues/6004")
+                      link="https://github.com/ROCm/ROCm/issues/6004",
+                      fix=_ttm_instead_of_gttsize(profile, gtt // profile.page_size))
     if abs(gtt - want) <= MIB:
         return passed(name, f"GTT = {how}", found, measurements=measurements)
     return failed(name, f"GTT = {how}", found, measurements=measurements,
                   why="amdgpu sizes GTT from TTM's pages_limit; a mismatch means a parameter changed after "
                       "the driver loaded, or amdgpu.gttsize overrides it",
-                  remedy=f"set the limit in /etc/modprobe.d (options {profile.ttm.name} pages_limit=N), {REBOOT}")
+                  remedy=f"set the limit in /etc/modprobe.d (options {profile.ttm.name} pages_limit=N), {REBOOT}",
+                  fix=_ttm_instead_of_gttsize(profile, fixes.ttm_pages(profile, HOST_HEADROOM, pages)))
 
 
 def _configured_ttm(profile: SystemProfile) -> dict[str, dict[str, tuple[str, str]]]:
@@ -186,23 +236,32 @@ def modprobe_in_effect(profile: SystemProfile) -> Verdict:
     if not problems:
         return passed(name, "configured values = live values", "; ".join(fine))
     remedy = REBOOT
+    fix: tuple[FixStep, ...] = (fixes.initramfs_step(profile),)
     if any("loaded TTM module" in p for p in problems) and live_module:
         remedy = (f"the DKMS driver uses its own TTM module: write `options {live_module} pages_limit=N "
                   f"page_pool_size=N` instead, then {REBOOT}")
+        meant = next((parse_int(v) for params in wanted.values() for p, (v, _) in params.items()
+                      if p == "pages_limit"), None)
+        pages = fixes.ttm_pages(profile, HOST_HEADROOM, meant)
+        fix = fixes.ttm_fix(profile, live_module, pages) if pages else ()
     return failed(name, "configured values = live values", "; ".join(problems),
                   why="amdgpu and ttm load from the initramfs, so /etc/modprobe.d counts only once the initramfs "
-                      "is rebuilt (fixtures/knowledge/platform.toml [ttm] initramfs_note)", remedy=remedy)
+                      "is rebuilt (fixtures/knowledge/platform.toml [ttm] initramfs_note)", remedy=remedy, fix=fix)
 
 
 def modprobe_lines_ignored(profile: SystemProfile) -> Verdict:
     name = "no GPU memory setting is ignored by modprobe"
     modules = set(platform_fact("ttm", "module_names")) | {"amdgpu", "amdkfd"}
     problems = []
+    bad_lines: list[tuple[str, int]] = []  # to comment out: the plan writes one good line instead
+    meant: list[int] = []  # the pages_limit the ignored lines meant
+    typos: list[str] = []
     for f in profile.modprobe:
         for line in f.lines:
             mentions = any(m in line.text for m in modules)
             if not mentions:
                 continue
+            before = len(problems)
             if line.diagnostic:
                 problems.append(f"{line.file}:{line.lineno}: `{line.text}`: modprobe says: {line.diagnostic}")
             elif not f.read_by_modprobe and line.command == "options":
@@ -212,19 +271,38 @@ def modprobe_lines_ignored(profile: SystemProfile) -> Verdict:
                 if unknown:
                     problems.append(f"{line.file}:{line.lineno}: {line.module} has no parameter "
                                     f"{', '.join(unknown)} (the kernel ignores it)")
+            if len(problems) > before:
+                bad_lines.append((line.file, line.lineno))
+                meant += [p for p in (_pages_in(line.text),) if p]
     for module, params in profile.kernel.cmdline_params.items():
         if module == "amdgpu":
-            for param in params:
+            for param, value in params.items():
                 if param != "gttsize" and difflib.get_close_matches(param, ["gttsize"], cutoff=0.8):
                     problems.append(f"kernel command line: amdgpu.{param} is not a parameter "
                                     "(amdgpu: unknown parameter ignored); did you mean amdgpu.gttsize?")
+                    typos.append(f"amdgpu.{param}={value}")
+                    mib = parse_int(value)
+                    meant += [mib * MIB // profile.page_size] if mib else []
     if not problems:
         return passed(name, "every ttm/amdgpu line is one modprobe applies", "no ignored lines")
     return failed(name, "every ttm/amdgpu line is one modprobe applies", "; ".join(problems),
                   why="a line modprobe ignores leaves the default GTT limit in place, silently",
                   remedy="start option lines with the word `options` (e.g. `options ttm pages_limit=12582912`) "
                          f"in a file ending in .conf under /etc/modprobe.d, then {REBOOT}",
-                  link="https://man7.org/linux/man-pages/man5/modprobe.d.5.html")
+                  link="https://man7.org/linux/man-pages/man5/modprobe.d.5.html",
+                  fix=_ignored_lines_fix(profile, tuple(bad_lines), meant, tuple(typos)))
+
+
+def _ignored_lines_fix(profile: SystemProfile, bad_lines: tuple[tuple[str, int], ...], meant: list[int],
+                       typos: tuple[str, ...]) -> tuple[FixStep, ...]:
+    """Comment out what modprobe ignores and write the line it meant (capped to leave the host its
+    headroom; computed from RAM when no ignored line says how much)."""
+    steps = (fixes.cmdline_remove_step(profile, typos, source=fixes.MODPROBE_MAN),) if typos else ()
+    pages = fixes.ttm_pages(profile, HOST_HEADROOM, max(meant) if meant else None)
+    if pages:
+        steps += fixes.ttm_fix(profile, _ttm_module(profile), pages, comment_out=bad_lines,
+                               source=fixes.MODPROBE_MAN)
+    return steps
 
 
 def gttsize_not_deprecated(profile: SystemProfile) -> Verdict:
@@ -242,7 +320,9 @@ def gttsize_not_deprecated(profile: SystemProfile) -> Verdict:
                   why=f"deprecated since {since}; it raises GTT but not TTM's pages_limit, which is what ROCm "
                       "sees on an APU (fixtures/knowledge/platform.toml [gttsize])",
                   remedy=f"drop amdgpu.gttsize and set `options ttm pages_limit=N page_pool_size=N` "
-                         f"(N = GiB x 262144), then {REBOOT}")
+                         f"(N = GiB x 262144), then {REBOOT}",
+                  fix=_ttm_instead_of_gttsize(profile, fixes.ttm_pages(
+                      profile, HOST_HEADROOM, (parse_int(raw) or 0) * MIB // profile.page_size or None)))
 
 
 def gtt_at_least(profile: SystemProfile, target: Target, minimum: int | None) -> Verdict:
@@ -265,7 +345,8 @@ def gtt_at_least(profile: SystemProfile, target: Target, minimum: int | None) ->
     return failed(name, f"GTT >= {format_bytes(minimum)}", found, measurements=m,
                   why="models larger than GTT cannot be placed on the GPU",
                   remedy=f"/etc/modprobe.d/ttm.conf: `options {profile.ttm.name} pages_limit={pages} "
-                         f"page_pool_size={pages}`, then {REBOOT}")
+                         f"page_pool_size={pages}`, then {REBOOT}",
+                  fix=fixes.ttm_fix(profile, _ttm_module(profile), pages))
 
 
 def gtt_leaves_host_memory(profile: SystemProfile, target: Target) -> Verdict:
@@ -284,10 +365,12 @@ def gtt_leaves_host_memory(profile: SystemProfile, target: Target) -> Verdict:
     if gtt <= ram - HOST_HEADROOM:
         return passed(name, expected, found, measurements=m)
     pages = (ram - HOST_HEADROOM) // profile.page_size
+    fit = fixes.max_gtt_pages(profile, HOST_HEADROOM) or pages
     return failed(name, expected, found, measurements=m,
                   why="GTT is a limit, not a reservation, but a GPU allowed all of RAM can starve the host "
                       "into the OOM killer",
-                  remedy=f"lower it: `options {profile.ttm.name} pages_limit={pages}` or less, then {REBOOT}")
+                  remedy=f"lower it: `options {profile.ttm.name} pages_limit={pages}` or less, then {REBOOT}",
+                  fix=fixes.ttm_fix(profile, _ttm_module(profile), fit))
 
 
 def vram_carveout(profile: SystemProfile, target: Target) -> Verdict:
@@ -313,7 +396,11 @@ def vram_carveout(profile: SystemProfile, target: Target) -> Verdict:
                   why="the carve-out is RAM the CPU never gets back; on a kernel with GTT, compute can use "
                       "system RAM without it",
                   remedy="set the UMA frame buffer size in the firmware setup to 512M-2G (or Auto) and raise GTT "
-                         "with `options ttm pages_limit=N` instead")
+                         "with `options ttm pages_limit=N` instead",
+                  fix=(FixStep("firmware", root=False, reboot=True,
+                               note="in the firmware (BIOS/UEFI) setup set the UMA frame buffer size to 512M-2G "
+                                    "(or Auto); GTT gives compute the rest, then re-run the suite for the GTT "
+                                    "limit that suits the RAM Linux then sees"),))
 
 
 # -- device nodes ----------------------------------------------------------------------
@@ -323,7 +410,9 @@ def _node_access(name: str, node: DeviceNode, profile: SystemProfile, what: str)
     if not node.exists:
         return failed(name, expected, f"{node.path} does not exist",
                       why=f"{what} is how ROCm reaches the GPU",
-                      remedy="load amdgpu (KFD is part of it); in a container pass --device=/dev/kfd --device=/dev/dri")
+                      remedy="load amdgpu (KFD is part of it); in a container pass --device=/dev/kfd --device=/dev/dri",
+                      fix=(FixStep("manual", ("sudo modprobe amdgpu",),
+                                   note="in a container, pass --device=/dev/kfd --device=/dev/dri instead"),))
     if node.read_write:
         return passed(name, expected, f"{node.path} {node.mode or ''} group {node.group or '?'}: read-write")
     user = profile.user
@@ -332,15 +421,18 @@ def _node_access(name: str, node: DeviceNode, profile: SystemProfile, what: str)
         return failed(name, expected, f"{found}: access unknown (not recorded)")
     group = node.group or "render"
     if isinstance(user, Unknown):
-        return failed(name, expected, f"{found}: not read-writable", remedy=f"sudo usermod -aG {group} $USER")
+        return failed(name, expected, f"{found}: not read-writable", remedy=f"sudo usermod -aG {group} $USER",
+                      fix=(fixes.group_step(group),))
     found += f"; user {user.name} is in {', '.join(user.groups) or 'no groups'}"
     configured = user.configured_groups
     if not isinstance(configured, Unknown) and group in configured and group not in user.groups:
         remedy = f"you were added to {group} after this session started: log out and back in (or run `newgrp {group}`)"
+        fix = fixes.relogin_step(group)
     else:
         remedy = f"sudo usermod -aG {group} $USER, then log out and back in"
+        fix = fixes.group_step(group)
     return failed(name, expected, found, why=f"without it {what} cannot be opened: ROCm sees no GPU",
-                  remedy=remedy, link="https://rocm.docs.amd.com/projects/install-on-linux/en/latest/install/prerequisites.html")
+                  remedy=remedy, fix=(fix,), link="https://rocm.docs.amd.com/projects/install-on-linux/en/latest/install/prerequisites.html")
 
 
 def kfd_access(profile: SystemProfile) -> Verdict:
@@ -405,22 +497,23 @@ def judge_override(kernels: NativeKernels, value: str | None, target: Target) ->
     arch = target.arch
     good = arch.hsa_override if arch else ""
     rests = (kernels.rests_on,) if kernels.rests_on else ()
-    remove = FixStep("user-env" if kernels.runtime != "ollama" else "service-env",
-                     note=f"remove HSA_OVERRIDE_GFX_VERSION from {kernels.override_where}", root=False)
+    remove = _override_fix(kernels, None, "")
     if value is not None:
         over = override_to_gfx(value)
         expected = f"an override within {generation(gfx)}" + (f" (known to work: {good})" if good else "")
+        source = arch.sources[0] if arch and arch.sources else ""
+        fix = (_override_fix(kernels, good or None, source),)
         if over is None:
             return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value!r} is not major.minor.stepping",
-                          remedy=f"export HSA_OVERRIDE_GFX_VERSION={good or 'X.Y.Z'}")
+                          remedy=f"export HSA_OVERRIDE_GFX_VERSION={good or 'X.Y.Z'}", fix=fix)
         if generation(over) != generation(gfx):
             return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} makes {kernels.runtime} load {over} "
                           f"code on a {gfx}", why="code for another family crashes or faults on this GPU",
-                          remedy=f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "unset it")
+                          remedy=f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "unset it", fix=fix)
         if arch and value in arch.override_bad:
             return failed(name, expected, f"HSA_OVERRIDE_GFX_VERSION={value} is reported not to work on {gfx}",
                           remedy=f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "unset it",
-                          link=arch.sources[0] if arch.sources else "")
+                          link=source, fix=fix)
         if kernels.native and over != gfx:
             return _override_over_native(name, kernels, value, over, target, remove, rests)
         note = "; the runtime's own kernels are for this GPU" if kernels.native else ""
@@ -434,7 +527,24 @@ def judge_override(kernels: NativeKernels, value: str | None, target: Target) ->
     return failed(name, expected, f"no override; {kernels.evidence}", rests_on=rests,
                   why="without kernels for the GPU, HIP fails with 'invalid device function' / hipErrorNoBinaryForGpu",
                   remedy=(f"set HSA_OVERRIDE_GFX_VERSION={good} in {kernels.override_where}" if good else
-                          f"no working override is known for {gfx}: use a {kernels.runtime} build with its kernels"))
+                          f"no working override is known for {gfx}: use a {kernels.runtime} build with its kernels"),
+                  fix=(_override_fix(kernels, good, arch.sources[0] if arch and arch.sources else "") if good else
+                       FixStep("packages", root=False, note=f"no working override is known for {gfx}: install a "
+                                                            f"{kernels.runtime} build with its kernels"),))
+
+
+def _override_fix(kernels: NativeKernels, value: str | None, source: str) -> FixStep:
+    """Set (value) or remove (None) the override where this runtime reads it: ollama's service
+    environment, else the user's shell environment."""
+    if kernels.runtime == "ollama":
+        if value is None:
+            return FixStep("service-env", root=True, restart=("ollama",), source=source,
+                           note=f"remove HSA_OVERRIDE_GFX_VERSION from {kernels.override_where}")
+        return fixes.service_env_step("ollama", "HSA_OVERRIDE_GFX_VERSION", value)
+    step = fixes.user_env_step("HSA_OVERRIDE_GFX_VERSION", value, source=source)
+    return step if value is not None else FixStep(step.group, step.commands, root=False, edits=step.edits,
+                                                  note=f"remove HSA_OVERRIDE_GFX_VERSION from "
+                                                       f"{kernels.override_where}", source=source)
 
 
 def _override_over_native(name: str, kernels: NativeKernels, value: str, over: str, target: Target,

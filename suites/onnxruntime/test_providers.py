@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures.knowledge.tables import platform_fact
-from fixtures.verdict import failed, not_applicable, passed
+from fixtures.verdict import FixStep, failed, not_applicable, passed
 from fixtures.versions import parse_version
 
 pytestmark = [pytest.mark.requires("onnxruntime"), pytest.mark.level("quick")]
@@ -35,4 +35,9 @@ def test_amd_execution_provider_present(ort, target, system, check):
     check(failed(name, expected, found, why=str(platform_fact("onnxruntime", "summary")),
                  remedy=f"install the MIGraphX build of ONNX Runtime for ROCm {rocm} (e.g. onnxruntime-migraphx) "
                         "instead of the CPU-only 'onnxruntime' wheel",
-                 link="https://github.com/microsoft/onnxruntime/pull/25181"))
+                 link="https://github.com/microsoft/onnxruntime/pull/25181",
+                 fix=(FixStep("packages", ("python3 -m pip uninstall -y onnxruntime",
+                                           "python3 -m pip install onnxruntime-migraphx"), root=False,
+                              note=f"with the Python the suite uses; the MIGraphX build must match ROCm {rocm} "
+                                   "(AMD's ROCm docs list the wheel for each release)",
+                              source="https://github.com/microsoft/onnxruntime/pull/25181"),)))

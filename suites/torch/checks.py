@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from fixtures import fixes
 from fixtures.parsers.properties import override_to_gfx
+from fixtures.provision import plan_torch
 from fixtures.profile import SystemProfile
 from fixtures.sizes import format_bytes
 from fixtures.target import Target
 from fixtures.native import torch_wheel
 from fixtures.unknown import Unknown, known
-from fixtures.verdict import Verdict, failed, not_applicable, passed
+from fixtures.verdict import FixStep, Verdict, failed, not_applicable, passed
 from fixtures.target import target_card
 from suites.kernel.checks import OVERRIDE_CHECK, judge_override
 from suites.torch.device import LAUNCH_ERRORS, DeviceFacts
@@ -22,7 +24,22 @@ def _override_hint(target: Target) -> str:
     return f"export HSA_OVERRIDE_GFX_VERSION={good}" if good else "install a torch build with kernels for this GPU"
 
 
-def rocm_build(facts: DeviceFacts, target: Target) -> Verdict:
+def _override_fix(target: Target) -> tuple[FixStep, ...]:
+    good = target.arch.hsa_override if target.arch else ""
+    source = target.arch.sources[0] if target.arch and target.arch.sources else ""
+    return (fixes.user_env_step("HSA_OVERRIDE_GFX_VERSION", good, source=source),) if good else ()
+
+
+def rocm_torch_fix(host_rocm: str | None) -> tuple[FixStep, ...]:
+    """pip install torch from the PyTorch index nearest the host ROCm (fixtures/provision.py picks it)."""
+    index = plan_torch(None, True, host_rocm, "rocm").indexes[0]
+    return (FixStep("packages", (f"python3 -m pip install --upgrade --force-reinstall torch --index-url {index}",),
+                    root=False, note="run it with the Python the suite uses (its .venv); the index is the nearest "
+                    f"to ROCm {host_rocm or '(version unknown: check it matches yours)'}",
+                    source="fixtures/provision.py ROCM_INDEXES (https://pytorch.org/get-started/locally/)"),)
+
+
+def rocm_build(facts: DeviceFacts, target: Target, host_rocm: str | None = None) -> Verdict:
     name = "torch is a ROCm build"
     if not target.active:
         return not_applicable(name, f"no AMD target: {target.how}")
@@ -31,7 +48,8 @@ def rocm_build(facts: DeviceFacts, target: Target) -> Verdict:
     return failed(name, "torch.version.hip set (a ROCm build)", facts.build,
                   why="only a ROCm build of torch can use an AMD GPU",
                   remedy="python3 -m fixtures.provision --torch rocm (or pip install torch --index-url "
-                         "https://download.pytorch.org/whl/rocm6.4, matching your ROCm)")
+                         "https://download.pytorch.org/whl/rocm6.4, matching your ROCm)",
+                  fix=rocm_torch_fix(host_rocm))
 
 
 def device_arch(facts: DeviceFacts, target: Target, override: str | None) -> Verdict:
@@ -67,7 +85,8 @@ def arch_in_build(facts: DeviceFacts, target: Target, override: str | None) -> V
         return passed(name, f"{arch} in torch.cuda.get_arch_list()", f"{facts.build} has {listed}{note}")
     return failed(name, f"{arch} in torch.cuda.get_arch_list()", f"{facts.build} has {listed}",
                   why="without kernels for the arch, every op fails with 'invalid device function'",
-                  remedy=_override_hint(target) if target.arch else "install a torch build that includes " + str(arch))
+                  remedy=_override_hint(target) if target.arch else "install a torch build that includes " + str(arch),
+                  fix=_override_fix(target))
 
 
 def override_for_wheel(facts: DeviceFacts, target: Target, override: str | None,
@@ -88,7 +107,7 @@ def first_launch(facts: DeviceFacts, target: Target) -> Verdict:
     if known_error:
         return failed(name, "a kernel launch succeeds", facts.launch_error,
                       why=f"the build has no code object for {facts.arch or 'this GPU'}",
-                      remedy=_override_hint(target) + " and re-run")
+                      remedy=_override_hint(target) + " and re-run", fix=_override_fix(target))
     return failed(name, "a kernel launch succeeds", facts.launch_error,
                   remedy="run the kernel suite (pytest suites/kernel) for /dev/kfd, groups and the override")
 

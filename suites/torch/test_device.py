@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures.native import torch_bundled_targets
+from fixtures.unknown import known
 from suites.torch import checks
 from suites.torch.device import build_facts, override_env
 
@@ -12,9 +13,10 @@ pytestmark = [pytest.mark.requires("torch"), pytest.mark.level("quick")]
 
 
 @pytest.mark.requires("amd_gpu")
-def test_rocm_build(torch_cpu_module, target, check):
+def test_rocm_build(torch_cpu_module, system, target, check):
     """torch is a ROCm build."""
-    check(checks.rocm_build(build_facts(torch_cpu_module), target))
+    rocm = system.rocm.version_text if known(system.rocm.version_text) else None
+    check(checks.rocm_build(build_facts(torch_cpu_module), target, rocm))
 
 
 def test_device_reports_target_arch(device_facts, target, check):
