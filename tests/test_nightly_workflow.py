@@ -127,3 +127,12 @@ def test_merge_step_says_so_when_no_runner_uploaded(jobs, tmp_path):
     result = subprocess.run(["bash", "-e", "-c", merge_step(job)["run"]], cwd=tmp_path, capture_output=True,
                             text=True, env={**os.environ, "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")})
     assert result.returncode == 1 and "no runner uploaded a report" in result.stdout
+
+
+def test_actionlint_knows_every_runner_label(jobs):
+    """actionlint flags custom runner labels it was not told about (.github/actionlint.yaml)."""
+    config = yaml.safe_load((REPO / ".github" / "actionlint.yaml").read_text())
+    known = set(config["self-hosted-runner"]["labels"])
+    for job in runner_jobs(jobs).values():
+        archs = set(job.get("strategy", {}).get("matrix", {}).get("arch", []))
+        assert archs and archs <= known, f"add {sorted(archs - known)} to .github/actionlint.yaml"
