@@ -29,6 +29,7 @@ HOST_HEADROOM = 4 * GIB
 TTM_PARAMS = ("pages_limit", "page_pool_size", "dma32_pages_limit")
 REBOOT = "rebuild the initramfs (Debian/Ubuntu: sudo update-initramfs -u; Fedora/Arch: sudo dracut -f " \
          "or sudo mkinitcpio -P) and reboot"
+GTTSIZE_SOURCE = "fixtures/knowledge/platform.toml [gttsize]"
 
 
 def _ttm_module(profile: SystemProfile) -> str:
@@ -61,9 +62,6 @@ def _ttm_instead_of_gttsize(profile: SystemProfile, pages: int | None) -> tuple[
     if pages:
         steps += fixes.ttm_fix(profile, _ttm_module(profile), pages, comment_out=lines)
     return steps
-
-
-GTTSIZE_SOURCE = "fixtures/knowledge/platform.toml [gttsize]"
 
 
 def generation(gfx: str) -> str:
