@@ -188,5 +188,5 @@ def script_for(doc: dict[str, Any], report_name: str) -> str:
     machine = doc.get("machine") if isinstance(doc.get("machine"), dict) else {}
     profile = machine.get("profile") if isinstance(machine.get("profile"), dict) else {}
     target = doc.get("target") if isinstance(doc.get("target"), dict) else {}
-    about = "; ".join(str(x) for x in (profile.get("description"), target.get("how")) if isinstance(x, str) and x)
+    about = "; ".join(x.rstrip(". ") for x in (profile.get("description"), target.get("how")) if isinstance(x, str) and x)
     return render_script(plan_of(doc), report_name, about)
