@@ -144,6 +144,19 @@ def test_absent_image_is_never_pulled(pytester, docker):
     no_trace(docker, since)
 
 
+def test_pull_only_when_asked_and_unreachable_registry_diagnosed(pytester, docker):
+    """With --docker-pull the daemon tries the one image (a registry that cannot answer: localhost:1)
+    and the failure names the registry and the daemon's proxy, and nothing is added."""
+    since = time.time()
+    got = run_suite(pytester, "localhost:1/apu/not-here:1", "--docker-pull", "-k", "rocm_matches or daemon_usable")
+    result = got["test_image_rocm_matches_host"]
+    assert result["outcome"] in ("failed", "error"), result
+    assert 'docker pull localhost:1/apu/not-here:1 failed: the engine says: Error response from daemon: Get ' \
+           '"http://localhost:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused' in result["message"]
+    assert "the docker daemon cannot reach the registry http://localhost:1 (offline, DNS, a proxy)" in result["message"]
+    no_trace(docker, since)
+
+
 def daemon_verdict(exe: str | None = None) -> checks.Verdict:
     """The suite's daemon check on the real CLI's answer (as `test_daemon_usable` runs it)."""
     cli = DockerCLI(exe) if exe else DockerCLI.find()
@@ -236,18 +249,22 @@ def test_daemon_that_does_not_answer(docker):
     assert "does not answer in time" in verdict.remedy and "journalctl -u docker" in verdict.remedy
 
 
-@pytest.mark.parametrize("group", [False, True], ids=["pytest-only", "whole-group"])
-def test_interrupted_run_leaves_no_container(docker, tmp_path, group):
+@pytest.mark.parametrize(("sig", "group", "isolation"), [
+    (signal.SIGINT, False, "auto"), (signal.SIGINT, True, "auto"), (signal.SIGTERM, False, "auto"),
+    (signal.SIGINT, False, "all"), (signal.SIGINT, True, "all")],
+    ids=["sigint", "sigint-whole-group", "sigterm", "sigint-forked-child", "sigint-whole-group-forked-child"])
+def test_interrupted_run_leaves_no_container(docker, tmp_path, sig, group, isolation):
     """SIGINT while a container runs (`cat` blocks on a FIFO in local/apu-hang:1), to pytest
-    alone or to its whole process group as Ctrl-C in a terminal sends it (the docker CLI and
-    the test's forked child get it too): the run ends interrupted, the container is gone,
-    its report is finished."""
+    alone or to its whole process group as Ctrl-C in a terminal sends it (the docker CLI gets
+    it too), or SIGTERM as `timeout` and CI send it; with --isolation=all the test runs in a
+    forked child that the run kills, so only the end-of-run sweep of this run's labelled
+    containers can remove it.  The run ends interrupted, the container is gone."""
     since = time.time()
     reports = tmp_path / "reports"
     env = docker.env()
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "suites/docker", f"--sysroot={GOOD}", "--live",
                              "--docker-image=local/apu-hang:1", f"--report-dir={reports}", "-p", "no:cacheprovider",
-                             "-k", "rocm_matches"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                             "-k", "rocm_matches", f"--isolation={isolation}"], cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -255,9 +272,9 @@ def test_interrupted_run_leaves_no_container(docker, tmp_path, group):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode() if proc.stdout else ""
             time.sleep(0.2)
         if group:
-            os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, sig)
         else:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(sig)
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

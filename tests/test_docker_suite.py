@@ -110,6 +110,11 @@ ENGINE_WORDS = [
     ("Error response from daemon: pull access denied for rocm_gpu, repository does not exist or may require "
      "'docker login': denied: requested access to the resource is denied", 1, "pull-failed",
      "check the image name and tag given to --docker-image"),
+    ('Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on '
+     "10.255.255.53:53: no such host", 1, "registry-unreachable", "the docker daemon cannot reach the registry"),
+    ("Error response from daemon: Get https://registry-1.docker.io/v2/: net/http: request canceled while waiting "
+     "for connection (Client.Timeout exceeded while awaiting headers)", 1, "registry-unreachable",
+     "the docker daemon cannot reach the registry https://registry-1.docker.io"),
     ('docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: '
      'unable to start container process: exec: "rocminfo": executable file not found in $PATH: unknown.', 127,
      "no-command", "the image has no rocminfo"),

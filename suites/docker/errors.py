@@ -124,6 +124,16 @@ def _pull_denied(text: str, m: re.Match[str], result: Result) -> Diagnosis:
         source="https://github.com/amd/InfinityHub-CI/issues/11")
 
 
+def _registry_unreachable(text: str, m: re.Match[str], result: Result) -> Diagnosis:
+    return Diagnosis(
+        "registry-unreachable", f"the engine says: {_line(text, m)}",
+        f"the docker daemon cannot reach the registry {m.group(1)} (offline, DNS, a proxy): give the daemon a proxy "
+        "(HTTP_PROXY/HTTPS_PROXY in a systemd drop-in for docker.service), or pull on a connected machine and "
+        "move the image with `docker save` | `docker load`",
+        why="the daemon pulls, not the CLI: the daemon's network and proxy settings apply",
+        source="https://docs.docker.com/engine/daemon/proxy/")
+
+
 def _no_command(text: str, m: re.Match[str], result: Result) -> Diagnosis:
     return Diagnosis(
         "no-command", f"the engine says: {_line(text, m)}",
@@ -157,6 +167,7 @@ PATTERNS = (
     (r"no such image: (\S+)", _no_image),
     (r"unable to find image (\S+) locally", _no_image),
     (r"pull access denied for \S+|manifest for \S+ not found|manifest unknown", _pull_denied),
+    (r'error response from daemon: get "?(https?://[^"/\s]+)/v2/[^"\s]*"?: ', _registry_unreachable),
     (r'exec: "([^"]+)": (?:stat [^:]+: no such file or directory|executable file not found in \$path)',
      _no_command),
     (r"context deadline exceeded|client\.timeout exceeded|i/o timeout|tls handshake timeout", _timeout_words),
