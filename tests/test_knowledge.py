@@ -82,8 +82,6 @@ def test_krackan_targets_present():
 def test_ranges_are_pinned_or_say_why():
     """A known issue with a range carries the commit/first tag that set it; one without says why."""
     for issue in known_issues().values():
-        if issue.component == "ollama":
-            continue  # the ollama half of issue 10 pins those
         if issue.has_range:
             assert issue.pins and all(p.first_tag and p.checked for p in issue.pins), issue.id
         else:

@@ -169,6 +169,23 @@ def test_ps_outputs():
     assert processor_text(1000, 410) == "59%/41% CPU/GPU"
 
 
+@pytest.mark.parametrize("size, vram, text", [
+    (1000, 875, "13%/87% CPU/GPU"),   # CPU 12.5 -> 13 (Go's math.Round; Python's round gives 12)
+    (1000, 415, "59%/41% CPU/GPU"),   # CPU 58.5 -> 59
+    (8, 1, "88%/12% CPU/GPU"),        # CPU 87.5 -> 88
+    (200, 199, "1%/99% CPU/GPU"),     # CPU 0.5 -> 1: a sliver on the CPU shows
+    (200, 1, "100%/0% CPU/GPU"),      # CPU 99.5 -> 100, as ollama prints it
+    (1000, 0, "100% CPU"),
+    (1000, 1000, "100% GPU"),
+    (1000, 1001, "Unknown"),          # size_vram > size (the suite used to call this 100% GPU)
+    (0, 5, "Unknown"),
+    (0, 0, "100% CPU"),               # cmd.go tests size_vram == 0 first
+])
+def test_split_is_printed_as_ollama_prints_it(size, vram, text):
+    """cmd/cmd.go (v0.32.15): CPU share = math.Round((size-size_vram)/size*100), GPU the rest."""
+    assert processor_text(size, vram) == text
+
+
 def test_systemd_environment_parsing():
     env = parse_environment(UNIT + SEED_OVERRIDE)
     assert env["HSA_OVERRIDE_GFX_VERSION"] == "11.0.0" and env["OLLAMA_NUM_PARALLEL"] == "1"
@@ -188,3 +205,18 @@ def test_ollama_checks_fail_where_they_should(recorded):
     assert checks.server_log(OllamaLog(unsupported=("gfx1103",)), target).status == "fail"
     assert checks.server_log(OllamaLog(cpu_fallback="not enough vram available"), target).status == "fail"
     assert checks.server_log(OllamaLog(), target).status == "n/a"
+
+
+@pytest.mark.parametrize("version, gfx, env, kept", [
+    ("0.6.6", "gfx1103", {}, True),                               # no variable before 0.30.0
+    ("0.30.0", "gfx1151", {}, False),                             # 0.30.0 keeps CUDA iGPUs only
+    ("0.30.1", "gfx1151", {}, True),                              # 8060S by default from 0.30.1
+    ("0.32.15", "gfx1103", {}, False),                            # a 780M needs the variable
+    ("0.32.15", "gfx1103", {"OLLAMA_IGPU_ENABLE": "1"}, True),
+    ("0.32.15", "gfx1103", {"OLLAMA_IGPU_ENABLE": "yes"}, True),  # unparsable counts as true (BoolWithDefault)
+    ("0.32.15", "gfx1151", {"OLLAMA_IGPU_ENABLE": "0"}, False),   # explicit false drops even the default list
+])
+def test_igpu_policy_per_release(version, gfx, env, kept):
+    from fixtures.knowledge.ollama_igpu import admission
+
+    assert admission(version, gfx, env).kept is kept
