@@ -142,6 +142,7 @@ def serve() -> int:
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     state.say(f"Listening on {host}:{port} (version 0.6.6)")
     state.say(f"HSA_OVERRIDE_GFX_VERSION={os.environ.get('HSA_OVERRIDE_GFX_VERSION', '')}")
+    state.say(f"OLLAMA_IGPU_ENABLE={os.environ.get('OLLAMA_IGPU_ENABLE', '')}")
     server.serve_forever()
     server.server_close()
     return 0

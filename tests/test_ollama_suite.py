@@ -60,9 +60,10 @@ def test_vram_only_split_outside_the_known_issue_fails_plainly(recorded, monkeyp
     """Where the table names no issue, the same split is a plain failure (no xfail, no link)."""
     from fixtures.parsers.ollama import LoadedModel
     from fixtures.target import resolve_target
-    from suites.ollama import checks
+    from suites.ollama import checks, diagnosis
 
     monkeypatch.setattr(checks, "known_issues", lambda: {})
+    monkeypatch.setattr(diagnosis, "known_issues", lambda: {})
     profile = recorded("780m-good")
     loaded = LoadedModel("tinyllama:1.1b", 1_300_000_000, 512 * 1024**2, "59%/41% CPU/GPU")
     verdict, ids = checks.offload("tinyllama:1.1b", loaded, profile, resolve_target("auto", profile), "0.6.6")
@@ -220,3 +221,64 @@ def test_igpu_policy_per_release(version, gfx, env, kept):
     from fixtures.knowledge.ollama_igpu import admission
 
     assert admission(version, gfx, env).kept is kept
+
+
+# -- recorded machines of today's stack (fixtures/machines, made by make_machines.py) -------------
+
+def test_780m_on_0_32_without_the_igpu_variable_fails_with_the_dropin(pytester):
+    _, doc = run(pytester, machine="780m-ollama-0.32-igpu-dropped")
+    t = by_test(doc)
+    for name in ("test_service_igpu_enabled", "test_model_fully_on_gpu"):
+        rec = t[name]
+        assert rec["outcome"] == "failed", name
+        assert "OLLAMA_IGPU_ENABLE=1" in rec["verdict"]["remedy"] and "ollama.service.d/igpu.conf" in rec["verdict"]["remedy"]
+        (step,) = rec["verdict"]["fix"]
+        assert step["group"] == "service-env" and step["restart"] == ["ollama"]
+    assert "cause a:" in t["test_model_fully_on_gpu"]["verdict"]["found"]
+    assert "ollama ps: 100% CPU" in t["test_model_fully_on_gpu"]["verdict"]["found"]
+
+
+def test_780m_on_0_32_with_the_igpu_variable_passes(pytester):
+    _, doc = run(pytester, machine="780m-ollama-0.32-igpu-enabled")
+    t = by_test(doc)
+    assert t["test_service_igpu_enabled"]["outcome"] == "passed"
+    assert t["test_model_fully_on_gpu"]["outcome"] == "passed"
+    assert doc["versions"]["ollama"] == "0.32.15"
+
+
+def test_780m_on_0_6_is_the_5471_failure_with_the_fixed_release_named(pytester):
+    _, doc = run(pytester, machine="780m-ollama-0.6")
+    rec = by_test(doc)["test_model_fully_on_gpu"]
+    assert rec["outcome"] == "xfailed" and "ollama-5471" in rec["message"]
+    assert "cause b:" in rec["verdict"]["found"] and "upgrade ollama to 0.14.0 or later" in rec["verdict"]["remedy"]
+    assert [s["group"] for s in rec["verdict"]["fix"]] == ["packages", "service-env"]
+
+
+def test_server_log_failures_of_the_new_generations(recorded):
+    from fixtures.parsers.ollama import OllamaLog
+    from fixtures.target import resolve_target
+    from suites.ollama import checks
+
+    target = resolve_target("auto", recorded("780m-good"))
+    dropped = checks.server_log(OllamaLog(dropped_igpus=({"library": "ROCm", "compute": "gfx1103"},)), target)
+    assert dropped.status == "fail" and "OLLAMA_IGPU_ENABLE=1" in dropped.remedy
+    crash = checks.server_log(OllamaLog(runtime_errors=("ROCm error: invalid device function",)), target)
+    assert crash.status == "fail" and "HSA_OVERRIDE_GFX_VERSION=11.0.0" in crash.remedy
+    oom = checks.server_log(OllamaLog(runtime_errors=("ROCm error: out of memory",)), target)
+    assert oom.status == "fail"
+    cpu_only = checks.server_log(OllamaLog(offloaded=0, weights=(("CPU", "6.8 GiB"),)), target)
+    assert cpu_only.status == "fail" and "offloaded 0/?" in cpu_only.found
+    found_only = checks.server_log(OllamaLog(gpus=(("AMD Radeon Graphics", "gfx1100"),)), target)
+    assert found_only.status == "n/a" and "no offload line" in found_only.found
+
+
+def test_spawn_sets_the_igpu_variable(pytester, monkeypatch):
+    monkeypatch.setenv("PATH", f"{REPO / 'tests' / 'fake_bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("OLLAMA_SIM_SCENARIO", "gtt")
+    monkeypatch.delenv("OLLAMA_IGPU_ENABLE", raising=False)
+    _, doc = run(pytester, "--ollama-spawn", "-k", "igpu")
+    rec = by_test(doc)["test_service_igpu_enabled"]
+    assert rec["outcome"] == "passed"  # the sim says 0.6.6: no filter; the environment is the spawned one
+    assert "the server --ollama-spawn started" in rec["verdict"]["found"]
+    (log,) = (pytester.path / "reports-0").glob("ollama-serve-*.log")
+    assert "OLLAMA_IGPU_ENABLE=1" in log.read_text()

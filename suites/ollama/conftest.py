@@ -15,6 +15,7 @@ from fixtures.parsers.ollama import LoadedModel
 from plugins.skips import skip_here
 from plugins.state import run_state
 from suites.ollama.client import OllamaClient, OllamaError, url_from_env
+from suites.ollama.recorded import RecordedOllama, recorded_server
 from suites.ollama.spawn import SpawnError, spawn
 
 PROMPT = "Explain in one sentence what GTT memory is on an AMD APU."
@@ -22,7 +23,7 @@ PROMPT = "Explain in one sentence what GTT memory is on an AMD APU."
 
 @dataclass
 class Server:
-    client: OllamaClient
+    client: OllamaClient | RecordedOllama
     version: str
     log_path: Path | None
     spawned_env: dict[str, str] | None
@@ -50,13 +51,16 @@ def ollama(pytestconfig: pytest.Config) -> Server:
         except SpawnError as exc:
             skip_here(str(exc))
         pytestconfig.add_cleanup(server.stop)
-        client, log, env = OllamaClient(server.url, timeout), server.log_path, server.env
+        client, log, env = OllamaClient(server.url, timeout), server.log_path, {**os.environ, **server.env}
     else:
-        if url is None and state.profile.recorded:
+        given_log = Path(pytestconfig.getoption("ollama_log")) if pytestconfig.getoption("ollama_log") else None
+        replay = recorded_server(state.options.sysroot) if url is None and state.profile.recorded else None
+        if url is None and state.profile.recorded and replay is None:
             skip_here("replaying a recorded machine (--sysroot): give --ollama-url to test a server")
-        url = url or url_from_env(os.environ.get("OLLAMA_HOST"))
-        client, env = OllamaClient(url, timeout), None
-        log = Path(pytestconfig.getoption("ollama_log")) if pytestconfig.getoption("ollama_log") else None
+        if replay is not None:
+            client, env, log = replay[0], None, given_log or replay[1]
+        else:
+            client, env, log = OllamaClient(url or url_from_env(os.environ.get("OLLAMA_HOST")), timeout), None, given_log
     try:
         version = client.version()
     except OllamaError as exc:

@@ -1,5 +1,6 @@
 """`--ollama-spawn`: start `ollama serve` on a free loopback port with the environment the
-seed puts in the systemd override, wait for it (bounded), stop it at the end, leave no
+seed puts in the systemd override (plus OLLAMA_IGPU_ENABLE=1, which ollama >= 0.30.0 needs
+to keep a 780M/890M), wait for it (bounded), stop it at the end, leave no
 process behind.  Its log is kept for the log checks."""
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def spawn(log_dir: Path, override: str | None) -> SpawnedServer:
     if exe is None:
         raise SpawnError("--ollama-spawn: no ollama executable on PATH (install ollama, or give --ollama-url)")
     port = free_port()
-    env = {"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_MAX_LOADED_MODELS": "1", "OLLAMA_NUM_PARALLEL": "1"}
+    # OLLAMA_IGPU_ENABLE: ollama >= 0.30.0 drops an APU's iGPU without it (harmless before and on dGPUs)
+    env = {"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_MAX_LOADED_MODELS": "1", "OLLAMA_NUM_PARALLEL": "1",
+           "OLLAMA_IGPU_ENABLE": "1"}
     if override:
         env["HSA_OVERRIDE_GFX_VERSION"] = override
     log_dir.mkdir(parents=True, exist_ok=True)

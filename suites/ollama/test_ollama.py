@@ -6,8 +6,19 @@ import pytest
 
 from fixtures.parsers.ollama import parse_ollama_log
 from suites.ollama import checks
+from suites.ollama.recorded import RecordedOllama
 
 pytestmark = [pytest.mark.level("standard")]
+
+
+def _log(ollama):
+    """The server's log, parsed, when one was given (--ollama-log) or spawned; None otherwise."""
+    if ollama.log_path is None:
+        return None
+    try:
+        return parse_ollama_log(ollama.log_path.read_text(errors="replace"))
+    except OSError:
+        return None  # test_server_log says why
 
 
 def test_service_environment(system, target, check):
@@ -24,16 +35,32 @@ def test_server_version(ollama, target, request, check):
     check(verdict)
 
 
+def test_service_igpu_enabled(ollama, system, target, check):
+    """the ollama server keeps the integrated GPU (OLLAMA_IGPU_ENABLE where the release needs it)."""
+    env, where = checks.server_environment(system, ollama.spawned_env)
+    log = _log(ollama)
+    if log is not None and log.server_env:
+        env, where = log.server_env, "the server's `server config` log line"
+    check(checks.igpu_enabled(target, ollama.version, env, where))
+
+
 def test_model_fully_on_gpu(ollama, ollama_load, system, target, request, check):
     """the model is loaded fully on the GPU."""
-    verdict, ids = checks.offload(ollama_load.model, ollama_load.loaded, system, target, ollama.version)
+    env, where = checks.server_environment(system, ollama.spawned_env)
+    verdict, ids = checks.offload(ollama_load.model, ollama_load.loaded, system, target, ollama.version,
+                                  _log(ollama), env, where)
     if ids:
         request.applymarker(pytest.mark.known_issue(*ids))
     check(verdict)
 
 
-def test_generation_speed(ollama_load, target, check):
+def test_generation_speed(ollama, ollama_load, target, check):
     """generation speed against the memory-bandwidth bound."""
+    from fixtures.verdict import not_applicable
+
+    if isinstance(ollama.client, RecordedOllama) and "eval_count" not in ollama_load.answer:
+        return check(not_applicable("generation speed against the memory-bandwidth bound",
+                                    "the recorded machine has no generation timings"))
     check(checks.speed(ollama_load.answer, ollama_load.loaded, target))
 
 
