@@ -40,6 +40,8 @@ def test_gtt_aware_server_passes(pytester):
     t = by_test(doc)
     assert t["test_model_fully_on_gpu"]["outcome"] == "passed"
     assert "ollama ps: 100% GPU" in t["test_model_fully_on_gpu"]["verdict"]["found"]
+    # the simulator says 0.6.6, inside ollama-5471's range (<0.14.0): the pass is flagged
+    assert t["test_model_fully_on_gpu"]["known_issue_not_reproduced"] == ["ollama-5471"]
     speed = t["test_generation_speed"]["measurements"]
     assert speed["tokens_per_s"] == 20.0 and speed["bound_tokens_per_s"] == pytest.approx(68.92, rel=1e-3)
     assert doc["versions"]["ollama"] == "0.6.6"
@@ -216,6 +218,8 @@ def test_ollama_checks_fail_where_they_should(recorded):
     ("0.32.15", "gfx1103", {"OLLAMA_IGPU_ENABLE": "1"}, True),
     ("0.32.15", "gfx1103", {"OLLAMA_IGPU_ENABLE": "yes"}, True),  # unparsable counts as true (BoolWithDefault)
     ("0.32.15", "gfx1151", {"OLLAMA_IGPU_ENABLE": "0"}, False),   # explicit false drops even the default list
+    ("0.32.15", "gfx1151", {"HSA_OVERRIDE_GFX_VERSION": "11.0.0"}, False),  # reported as gfx1100: not in the list
+    ("0.32.15", "gfx1103", {"HSA_OVERRIDE_GFX_VERSION": "11.5.1"}, True),   # reported as gfx1151: kept
 ])
 def test_igpu_policy_per_release(version, gfx, env, kept):
     from fixtures.knowledge.ollama_igpu import admission
