@@ -42,7 +42,7 @@ def ev(target, version="0.32.15", size_vram=0, **kw) -> Evidence:
 def test_a_from_version_and_service_environment(m780):
     d = diagnose(ev(m780))
     assert d.cause == "a" and "OLLAMA_IGPU_ENABLE" in d.remedy and d.fix[0].group == "service-env"
-    assert d.fix[0].edits == "/etc/systemd/system/ollama.service.d/igpu.conf" and d.fix[0].restart == ("ollama",)
+    assert d.fix[0].edits == "/etc/systemd/system/ollama.service.d/apu-ollama-igpu-enable.conf" and d.fix[0].restart == ("ollama",)
     assert any("b: ollama 0.32.15 counts GTT" in r for r in d.ruled_out)
 
 
@@ -153,4 +153,4 @@ def test_both_a_and_c_on_todays_release_without_either_variable(m780):
     d = diagnose(ev(m780, env={}))
     assert d.cause == "a" and d.also == ("cause c: the GPU's arch is not in ollama's bundled ROCm build and no "
                                          "override is set",)
-    assert [s.edits.rsplit("/", 1)[-1] for s in d.fix] == ["igpu.conf", "hsa-override.conf"]
+    assert [s.edits.rsplit("/", 1)[-1] for s in d.fix] == ["apu-ollama-igpu-enable.conf", "apu-hsa-override-gfx-version.conf"]

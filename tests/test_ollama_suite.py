@@ -235,11 +235,14 @@ def test_780m_on_0_32_without_the_igpu_variable_fails_with_the_dropin(pytester):
     for name in ("test_service_igpu_enabled", "test_model_fully_on_gpu"):
         rec = t[name]
         assert rec["outcome"] == "failed", name
-        assert "OLLAMA_IGPU_ENABLE=1" in rec["verdict"]["remedy"] and "ollama.service.d/igpu.conf" in rec["verdict"]["remedy"]
+        assert "OLLAMA_IGPU_ENABLE=1" in rec["verdict"]["remedy"] and "ollama.service.d/apu-ollama-igpu-enable.conf" in rec["verdict"]["remedy"]
         (step,) = rec["verdict"]["fix"]
         assert step["group"] == "service-env" and step["restart"] == ["ollama"]
     assert "cause a:" in t["test_model_fully_on_gpu"]["verdict"]["found"]
     assert "ollama ps: 100% CPU" in t["test_model_fully_on_gpu"]["verdict"]["found"]
+    (step, restart) = doc["fix_plan"]  # both failures share one drop-in step, then the restart
+    assert step["edits"] == ["/etc/systemd/system/ollama.service.d/apu-ollama-igpu-enable.conf"]
+    assert restart["commands"] == ["sudo systemctl daemon-reload", "sudo systemctl restart ollama"]
 
 
 def test_780m_on_0_32_with_the_igpu_variable_passes(pytester):

@@ -128,7 +128,7 @@ def igpu_enabled(target: Target, version: str, env: dict[str, str] | None, where
                   why="the server drops the iGPU at discovery: every model runs 100% on the CPU, whatever the HSA "
                       "override", remedy=f"set {VARIABLE}=1 in a drop-in of ollama.service "
                                         f"({IGPU_STEP.edits}) and restart it: " + "; ".join(IGPU_STEP.commands)
-                                        + "; sudo systemctl restart ollama")
+                                        + "; sudo systemctl daemon-reload; sudo systemctl restart ollama")
 
 
 def speed(answer: dict, loaded: LoadedModel | None, target: Target) -> Verdict:

@@ -29,10 +29,10 @@ from fixtures.knowledge.tables import build_for, known_issues
 from fixtures.parsers.ollama import OllamaLog, processor_text
 from fixtures.sizes import format_bytes, parse_size
 from fixtures.target import Target
+from fixtures.fixes import service_env_step
 from fixtures.verdict import FixStep
 from fixtures.versions import parse_version, satisfies
 
-DROPIN_DIR = "/etc/systemd/system/ollama.service.d"
 IGPU_SOURCE = "https://github.com/ollama/ollama/blob/v0.32.15/discover/runner.go"
 GTT_FIX_RELEASE = "0.14.0"  # PR #13196, merge commit 7ad036992 (known_issues.toml ollama-5471)
 GTT_FIX_SOURCE = "https://github.com/ollama/ollama/pull/13196"
@@ -40,17 +40,12 @@ CARVEOUT_FACTOR = 1.5  # a GPU share up to 1.5x the carve-out is "about the carv
 LOG_HINT = "give --ollama-log FILE (journalctl -u ollama --no-pager > ollama.log) or run with --ollama-spawn"
 
 
-def dropin_step(name: str, value: str, source: str, why: str) -> FixStep:
-    """One Environment= line in its own drop-in of ollama.service, then a restart."""
-    conf = f"{DROPIN_DIR}/{name}.conf"
-    return FixStep("service-env", commands=(
-        f"sudo mkdir -p {DROPIN_DIR}",
-        f"printf '[Service]\\nEnvironment=\"{value}\"\\n' | sudo tee {conf}",
-        "sudo systemctl daemon-reload"), edits=conf, restart=("ollama",), note=why, source=source)
+def dropin_step(name: str, value: str, source: str) -> FixStep:
+    """NAME=value in its own drop-in of ollama.service, restarted at the end of the fix plan."""
+    return service_env_step("ollama", name, value, source)
 
 
-IGPU_STEP = dropin_step("igpu", f"{VARIABLE}=1", IGPU_SOURCE,
-                        "ollama >= 0.30.0 drops integrated GPUs outside its default list unless OLLAMA_IGPU_ENABLE is set")
+IGPU_STEP = dropin_step(VARIABLE, "1", IGPU_SOURCE)
 
 
 @dataclass(frozen=True)
@@ -143,7 +138,7 @@ def cause_a(ev: Evidence) -> Diagnosis | str | None:
         quote = next((q for q in log.quotes if "dropping integrated GPU" in q), "dropping integrated GPU")
         return Diagnosis("a", "ollama dropped the integrated GPU (OLLAMA_IGPU_ENABLE not set)",
                          (f"log: {quote} ({d.get('compute', '?')} {d.get('description', '')})".strip(),),
-                         f"set {VARIABLE}=1 in a drop-in of ollama.service ({DROPIN_DIR}/igpu.conf) and restart it",
+                         f"set {VARIABLE}=1 in a drop-in of ollama.service ({IGPU_STEP.edits}) and restart it",
                          (IGPU_STEP,), link=IGPU_SOURCE)
     if ev.size_vram > 0:
         return f"a: {format_bytes(ev.size_vram)} is on the GPU, so the server did not drop it"
@@ -159,16 +154,14 @@ def cause_a(ev: Evidence) -> Diagnosis | str | None:
     return Diagnosis("a", "ollama drops the integrated GPU by default (OLLAMA_IGPU_ENABLE not set)",
                      (f"ollama {ev.version}; {adm.why} (environment from {where})",
                       f"ollama ps: {processor_text(ev.size, ev.size_vram)}"),
-                     f"set {VARIABLE}=1 in a drop-in of ollama.service ({DROPIN_DIR}/igpu.conf) and restart it",
+                     f"set {VARIABLE}=1 in a drop-in of ollama.service ({IGPU_STEP.edits}) and restart it",
                      (IGPU_STEP,), link=IGPU_SOURCE)
 
 
 def cause_c(ev: Evidence) -> Diagnosis | str | None:
     log, arch = ev.log, ev.target.arch
     override = arch.hsa_override if arch and arch.hsa_override else "X.Y.Z"
-    step = dropin_step("hsa-override", f"HSA_OVERRIDE_GFX_VERSION={override}",
-                       "https://github.com/ollama/ollama/blob/main/docs/gpu.md",
-                       "run the nearest supported gfx target's kernels")
+    step = dropin_step("HSA_OVERRIDE_GFX_VERSION", override, "https://github.com/ollama/ollama/blob/main/docs/gpu.md")
     build = build_for("ollama", ev.target.gfx) if ev.target.gfx else None
     where = f"; or an ollama release whose ROCm build has {ev.target.gfx} ({build.versions})" if build else ""
     remedy = f"set HSA_OVERRIDE_GFX_VERSION={override} in a drop-in of ollama.service and restart it{where}"
@@ -230,9 +223,7 @@ def cause_e(ev: Evidence) -> Diagnosis | str | None:
     if available and ev.free and available > ev.free:
         delta = available - ev.free
         facts.append(f"ollama saw {format_bytes(available)} available, amdgpu reports {format_bytes(ev.free)} free")
-        steps = (dropin_step("gpu-overhead", f"OLLAMA_GPU_OVERHEAD={delta}",
-                             "https://github.com/ollama/ollama/pull/16983",
-                             "reserve the over-reported memory until a release has PR #16983"),)
+        steps = (dropin_step("OLLAMA_GPU_OVERHEAD", str(delta), "https://github.com/ollama/ollama/pull/16983"),)
     return Diagnosis("e", "gfx1151 reports more free memory than the real GTT budget (ollama #16416/#16480)",
                      tuple(facts), "no ollama release has the fix (PR #16983, unmerged as of v0.33.0-rc2): reserve the "
                      "difference with OLLAMA_GPU_OVERHEAD (bytes per GPU) in a drop-in, or use a smaller context",
