@@ -128,10 +128,24 @@ def test_service_environment(pytester, derive):
                                 "/etc/systemd/system/ollama.service.d/override.conf": SEED_OVERRIDE})
     _, doc = run(pytester, "-k", "service", machine=good)
     assert by_test(doc)["test_service_environment"]["outcome"] == "passed"
-    bare = derive("780m-good", {"/etc/systemd/system/ollama.service": UNIT})
+    # ollama 0.12's ROCm build has no gfx1103 kernels (runtimes.toml): the service needs the override
+    bare = derive("780m-good", {"/etc/systemd/system/ollama.service": UNIT}, {"ollama": {"version": "0.12.0"}})
     _, doc = run(pytester, "-k", "service", machine=bare)
     rec = by_test(doc)["test_service_environment"]
     assert rec["outcome"] == "failed" and "sudo systemctl edit ollama" in rec["verdict"]["remedy"]
+    # ollama 0.25 carries gfx1103 kernels: the seed's override now forces gfx1100 code on them
+    native = derive("780m-good", {"/etc/systemd/system/ollama.service": UNIT,
+                                  "/etc/systemd/system/ollama.service.d/override.conf": SEED_OVERRIDE},
+                    {"ollama": {"version": "0.25.0"}})
+    _, doc = run(pytester, "-k", "service", machine=native)
+    rec = by_test(doc)["test_service_environment"]
+    assert rec["outcome"] == "failed" and "remove HSA_OVERRIDE_GFX_VERSION from ollama.service" in rec["verdict"]["remedy"]
+    assert "ollama 0.25.0 is >=0.18.0,<0.31.2" in rec["verdict"]["found"]
+    # without a version (no server to ask) and no override, the suite cannot tell, and says what to give
+    unknown = derive("780m-good", {"/etc/systemd/system/ollama.service": UNIT})
+    _, doc = run(pytester, "-k", "service", machine=unknown)
+    rec = by_test(doc)["test_service_environment"]
+    assert rec["outcome"] == "skipped" and "give --ollama-url" in rec["verdict"]["found"]
     _, doc = run(pytester, "-k", "service")
     assert by_test(doc)["test_service_environment"]["outcome"] == "skipped"
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from fixtures.knowledge.matching import applies
 from fixtures.knowledge.ollama_igpu import VARIABLE, admission
 from fixtures.knowledge.tables import KnownIssue, known_issues
+from fixtures.native import ollama_build
 from fixtures.parsers.ollama import LoadedModel, OllamaLog, processor_text
 from fixtures.profile import SystemProfile
 from fixtures.sizes import GIB, format_bytes
@@ -148,18 +149,26 @@ def speed(answer: dict, loaded: LoadedModel | None, target: Target) -> Verdict:
     return passed(name, "a measurement", found, measurements=m)
 
 
-def service_environment(profile: SystemProfile, target: Target) -> Verdict:
-    """The systemd service (not the shell) must carry the override the GPU needs."""
+def service_environment(profile: SystemProfile, target: Target, version: str | None = None,
+                        bundled: tuple[tuple[str, ...], str] | None = None) -> Verdict:
+    """The systemd service (not the shell) must carry the override ollama needs: judged against
+    ollama's own ROCm libraries (its bundled rocBLAS, else its version), not the system ROCm."""
     name = "the ollama service has the HSA override this GPU needs"
     service = profile.ollama_service
     if isinstance(service, Unknown):
         return not_applicable(name, f"ollama is not set up as a systemd service here ({service.why})")
-    verdict = kernel_checks.hsa_override(replace(profile, env=dict(service.env)), target)
+    if target.gfx is None:
+        return not_applicable(name, target.how)
+    kernels = ollama_build(target.gfx, version, bundled)
+    verdict = kernel_checks.judge_override(kernels, service.env.get("HSA_OVERRIDE_GFX_VERSION"), target)
     where = f"{service.unit} + {len(service.dropins)} drop-in(s)"
     found = f"{verdict.found} (service environment from {where})"
     good = target.arch.hsa_override if target.arch else ""
+    if verdict.status == "n/a" and version is None:
+        found += "; give --ollama-url (or --ollama-spawn) so the server's version can be read"
+    adds_override = verdict.status == "fail" and not service.env.get("HSA_OVERRIDE_GFX_VERSION")
     return replace(verdict, check=name, found=found,
-                   remedy=OVERRIDE_SNIPPET.format(v=good or "X.Y.Z") if verdict.status == "fail" else verdict.remedy)
+                   remedy=OVERRIDE_SNIPPET.format(v=good or "X.Y.Z") if adds_override else verdict.remedy)
 
 
 def server_log(log: OllamaLog, target: Target) -> Verdict:

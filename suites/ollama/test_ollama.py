@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.native import ollama_bundled_targets
 from fixtures.parsers.ollama import parse_ollama_log
 from suites.ollama import checks
 from suites.ollama.recorded import RecordedOllama
@@ -21,9 +22,14 @@ def _log(ollama):
         return None  # test_server_log says why
 
 
-def test_service_environment(system, target, check):
+def test_service_environment(system, target, request, check):
     """the ollama service has the HSA override this GPU needs."""
-    check(checks.service_environment(system, target))
+    try:  # the server's version says which ROCm kernels its build carries (runtimes.toml)
+        version: str | None = request.getfixturevalue("ollama").version
+    except pytest.skip.Exception:
+        version = None
+    bundled = None if system.recorded else ollama_bundled_targets()  # a recording's files are not this host's
+    check(checks.service_environment(system, target, version, bundled))
 
 
 def test_server_version(ollama, target, request, check):
