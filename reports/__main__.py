@@ -123,7 +123,7 @@ def cmd_horizon(args: argparse.Namespace) -> int:
     """The knowledge horizon (fixtures/knowledge/horizon.toml), and a report's installed versions beside it."""
     from fixtures.knowledge.horizon import horizon_entries
 
-    rows = load(args.report).get("horizon") or [] if args.report else horizon_entries({})
+    rows = (load(args.report).get("horizon") or []) if args.report else horizon_entries({})
     if args.report and not rows:
         print(f"reports: {args.report} has no horizon (written before the suite recorded one)", file=sys.stderr)
         return 2

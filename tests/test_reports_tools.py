@@ -117,6 +117,24 @@ def test_measurement_drop_is_a_regression(machine_reports):
     assert diff_documents(old, new)["regressions"] == []
 
 
+def test_horizon_command(machine_reports, tmp_path, capsys):
+    """The knowledge horizon alone, and beside what a report's run had installed (newer marked)."""
+    assert main(["horizon"]) == 0
+    out = capsys.readouterr().out
+    assert all(c in out for c in ("kernel", "rocm", "torch", "transformers", "onnxruntime", "ollama", "docker"))
+    doc = json.loads(machine_reports["780m-good"].read_text())
+    doc["horizon"] = [{"component": "kernel", "checked_against": "7.1", "released": "2026-06",
+                       "checked_on": "2026-12-07", "installed": "7.3.2", "newer": True}]
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(doc))
+    assert main(["horizon", str(newer)]) == 0
+    assert "7.3.2 (newer: verdicts resting on it carry a caveat)" in capsys.readouterr().out
+    del doc["horizon"]
+    newer.write_text(json.dumps(doc))
+    assert main(["horizon", str(newer)]) == 2
+    assert "has no horizon" in capsys.readouterr().err
+
+
 def test_html_and_validate_commands(machine_reports, tmp_path, capsys):
     out = tmp_path / "page.html"
     assert main(["html", str(machine_reports["780m-no-render-group"]), "-o", str(out)]) == 0

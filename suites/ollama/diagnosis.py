@@ -21,7 +21,7 @@ that would (e.g. "give --ollama-log").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fixtures.knowledge.matching import applies
 from fixtures.knowledge.ollama_igpu import VARIABLE, admission
@@ -284,9 +284,9 @@ def diagnose(ev: Evidence) -> Diagnosis:
         first, rest = proved[0], [d for d in proved[1:] if d.failure]
         fix = first.fix + tuple(step for d in rest for step in d.fix if step not in first.fix)
         remedy = "; then ".join([first.remedy] + [d.remedy for d in rest]) if first.failure else first.remedy
-        return Diagnosis(**{**first.__dict__, "ruled_out": tuple(ruled), "fix": fix if first.failure else first.fix,
-                            "remedy": remedy, "issues": first.issues + tuple(i for d in rest for i in d.issues),
-                            "also": tuple(f"cause {d.cause}: {d.title}" for d in rest)})
+        return replace(first, ruled_out=tuple(ruled), fix=fix if first.failure else first.fix, remedy=remedy,
+                       issues=first.issues + tuple(i for d in rest for i in d.issues),
+                       also=tuple(f"cause {d.cause}: {d.title}" for d in rest))
     missing = []
     env, _ = _server_env(ev)
     if ev.log is None:
